@@ -1,0 +1,240 @@
+#include "ipc/child.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/process/v2/environment.hpp>
+#include <boost/process/v2/posix/default_launcher.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/stdio.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include "ipc/error.h"
+
+namespace bp2 = boost::process::v2;
+
+namespace ipc {
+namespace {
+
+/// Runs in the child between fork and exec: only async-signal-safe calls.
+struct ChildSetup {
+  bool own_group;
+  int keep_fd;
+
+  template <typename Launcher>
+  bp2::error_code on_exec_setup(Launcher&, const bp2::filesystem::path&, const char* const*) const {
+    // Dispositions set to SIG_IGN (SIGPIPE in the server) survive exec: reset them all.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Our own group, so a timeout can kill the handler and all it started.
+    if (own_group) ::setpgid(0, 0);
+    // Boost.Process 1.81 does not reliably close inherited fds: make every fd >= 3
+    // close-on-exec (stdio was already dup2'd onto 0-2).
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      for (int fd = 3; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    if (keep_fd >= 0) ::fcntl(keep_fd, F_SETFD, 0);
+    return {};
+  }
+};
+
+int open_dev_null() {
+  static int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  return fd;
+}
+
+int stdio_fd(int fd, int target) {
+  if (fd == SpawnOptions::k_inherit) return target;
+  if (fd < 0) return open_dev_null();
+  return fd;
+}
+
+void ensure_sigchld_default() {
+  // An inherited SIG_IGN for SIGCHLD makes the kernel reap children itself, and
+  // waitpid() then fails: restore the default once.
+  static bool done = false;
+  if (done) return;
+  struct sigaction old {};
+  ::sigaction(SIGCHLD, nullptr, &old);
+  if (old.sa_handler == SIG_IGN) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGCHLD, &dfl, nullptr);
+  }
+  done = true;
+}
+
+}  // namespace
+
+std::string ExitStatus::describe() const {
+  if (signal != 0) {
+    const char* name = sigabbrev_np(signal);
+    return "killed by signal " + std::to_string(signal) + (name ? std::string(" (SIG") + name + ")" : "");
+  }
+  return "exit status " + std::to_string(code);
+}
+
+std::string find_executable(const std::string& name) {
+  if (name.empty()) throw Error(ErrorKind::not_found, "empty command name");
+  auto check = [&](const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return false;
+    if (S_ISDIR(st.st_mode)) throw Error(ErrorKind::permission, path + ": is a directory");
+    if (::access(path.c_str(), X_OK) != 0) throw Error(ErrorKind::permission, path + ": not executable");
+    return true;
+  };
+  if (name.find('/') != std::string::npos) {
+    if (!check(name)) throw Error(ErrorKind::not_found, name + ": command not found");
+    return name;
+  }
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::optional<Error> denied;
+  while (true) {
+    auto colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + name;
+    try {
+      if (check(candidate)) return candidate;
+    } catch (const Error& e) {
+      if (!denied) denied = e;  // keep looking; report it if nothing better turns up
+    }
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  if (denied) throw *denied;
+  throw Error(ErrorKind::not_found, name + ": command not found");
+}
+
+Child::Child(const boost::asio::any_io_executor& executor, pid_t pid, bool own_group)
+    : m_pid(pid), m_own_group(own_group) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);  // pidfds are close-on-exec already; be explicit
+    m_pidfd = std::make_unique<boost::asio::posix::stream_descriptor>(executor, pidfd);
+  }
+}
+
+std::unique_ptr<Child> Child::spawn(const boost::asio::any_io_executor& executor, const SpawnOptions& options) {
+  ensure_sigchld_default();
+  std::fflush(nullptr);  // or buffered output is written twice, by parent and child
+
+  std::vector<std::string> args(options.argv.begin() + (options.argv.empty() ? 0 : 1), options.argv.end());
+  std::vector<const char*> envp;
+  bp2::posix::default_launcher launcher;
+  if (options.env) {
+    envp.reserve(options.env->size() + 1);
+    for (const auto& e : *options.env) envp.push_back(e.c_str());
+    envp.push_back(nullptr);
+    launcher.env = envp.data();
+  }
+  bp2::error_code ec;
+  auto proc = launcher(executor, ec, bp2::filesystem::path(options.executable), args,
+                       bp2::process_stdio{stdio_fd(options.stdin_fd, 0), stdio_fd(options.stdout_fd, 1),
+                                          stdio_fd(options.stderr_fd, 2)},
+                       ChildSetup{options.own_process_group, options.keep_fd});
+  if (ec) {
+    // The child exited after its exec failed: reap it, or it stays a zombie.
+    if (launcher.pid > 0) {
+      int st = 0;
+      while (::waitpid(launcher.pid, &st, 0) < 0 && errno == EINTR) {
+      }
+    }
+    int err = ec.value();
+    ErrorKind kind = err == ENOENT ? ErrorKind::not_found
+                     : (err == EACCES || err == ENOEXEC || err == EISDIR) ? ErrorKind::permission
+                                                                          : kind_from_errno(err);
+    throw Error(kind, options.executable + ": cannot execute: " + errno_text(err));
+  }
+  pid_t pid = proc.id();
+  proc.detach();  // we own the pid from here: Child waits, kills and reaps it
+  return std::unique_ptr<Child>(new Child(executor, pid, options.own_process_group));
+}
+
+Child::~Child() { kill_and_reap(); }
+
+void Child::signal(int sig) const noexcept {
+  if (!running()) return;
+  if (m_own_group) {
+    ::kill(-m_pid, sig);
+  } else {
+    ::kill(m_pid, sig);
+  }
+}
+
+void Child::reap(bool kill_group) {
+  if (!running()) return;
+  // The child is a zombie (or about to be) and not reaped: its pid, and so its
+  // process group id, cannot be reused yet. Kill what is left of the group now.
+  if (kill_group && m_own_group) ::kill(-m_pid, SIGKILL);
+  int st = 0;
+  pid_t r;
+  while ((r = ::waitpid(m_pid, &st, 0)) < 0 && errno == EINTR) {
+  }
+  ExitStatus s;
+  if (r == m_pid) {
+    if (WIFSIGNALED(st)) {
+      s.signal = WTERMSIG(st);
+    } else {
+      s.code = WEXITSTATUS(st);
+    }
+  }
+  m_status = s;
+  m_pidfd.reset();
+}
+
+void Child::async_wait(std::function<void(ExitStatus)> done, bool kill_group) {
+  if (m_status) {
+    done(*m_status);
+    return;
+  }
+  if (!m_pidfd) {
+    // No pidfd (very old kernel): block. Not expected on Linux >= 5.3.
+    done(wait(kill_group));
+    return;
+  }
+  m_pidfd->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                      [this, done = std::move(done), kill_group](const boost::system::error_code& ec) {
+                        if (ec) return;  // cancelled: the Child is being destroyed or moved
+                        // waitid(WNOWAIT) tells us it exited without reaping it.
+                        siginfo_t info{};
+                        if (::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOWAIT) != 0) return;
+                        reap(kill_group);
+                        done(*m_status);
+                      });
+}
+
+ExitStatus Child::wait(bool kill_group) {
+  if (!m_status) {
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+    }
+    reap(kill_group);
+  }
+  return *m_status;
+}
+
+void Child::kill_and_reap() noexcept {
+  if (!running()) return;
+  signal(SIGKILL);
+  if (!m_own_group) ::kill(m_pid, SIGKILL);
+  int st = 0;
+  while (::waitpid(m_pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  m_status = ExitStatus{-1, SIGKILL};
+  m_pidfd.reset();
+}
+
+}  // namespace ipc

@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# The top-level dispatcher: help, version, unknown subcommands.
+
+load test_helper
+
+@test "--version names ipcat and the libraries it was built with" {
+  run "$IPCAT" --version
+  assert_success
+  assert_output --regexp '^ipcat [0-9]+\.[0-9]+\.[0-9]+ \(Boost 1\.81\.[0-9]+, nlohmann_json 3\.[0-9]+\.[0-9]+\)$'
+}
+
+@test "--help lists the subcommands and exit codes" {
+  run "$IPCAT" --help
+  assert_success
+  assert_output --partial "Usage: ipcat SUBCOMMAND"
+  assert_output --partial "75 timeout or lock held"
+}
+
+@test "no arguments is a usage error with help on stderr" {
+  run --separate-stderr "$IPCAT"
+  assert_equal "$status" 64
+  assert_equal "$output" ""
+  [[ "$stderr" == *"Usage: ipcat SUBCOMMAND"* ]]
+}
+
+@test "an unknown subcommand is exit 64 naming it" {
+  run --separate-stderr "$IPCAT" frobnicate
+  assert_equal "$status" 64
+  [[ "$stderr" == "ipcat: unknown subcommand 'frobnicate'; see 'ipcat --help'" ]]
+}

@@ -1,0 +1,136 @@
+#include "ipc/child.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <string>
+
+#include "ipc/error.h"
+
+namespace {
+
+using ipc::Child;
+using ipc::SpawnOptions;
+
+std::string read_all(int fd) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  return out;
+}
+
+SpawnOptions sh(const std::string& script) {
+  SpawnOptions o;
+  o.executable = "/bin/sh";
+  o.argv = {"sh", "-c", script};
+  return o;
+}
+
+TEST(Child, SeesNoDescriptorBeyondStdio) {
+  boost::asio::io_context io;
+  // A descriptor opened without O_CLOEXEC must not reach the child either.
+  int leaky = ::open("/dev/null", O_RDONLY);
+  ASSERT_GE(leaky, 3);
+  auto out = ipc::make_pipe();
+  auto o = sh("ls /proc/self/fd");
+  o.stdout_fd = out.write.get();
+  auto child = Child::spawn(io.get_executor(), o);
+  out.write.reset();
+  std::string listing = read_all(out.read.get());
+  EXPECT_TRUE(child->wait().success());
+  ::close(leaky);
+  // ls itself opens one fd for the directory it lists: 0 1 2 and that one.
+  int count = 0;
+  for (char c : listing) count += c == '\n';
+  EXPECT_EQ(count, 4) << listing;
+}
+
+TEST(Child, TellsExitStatusFromSignal) {
+  boost::asio::io_context io;
+  EXPECT_EQ(Child::spawn(io.get_executor(), sh("exit 7"))->wait().code, 7);
+  auto killed = Child::spawn(io.get_executor(), sh("kill -SEGV $$"))->wait();
+  EXPECT_EQ(killed.signal, SIGSEGV);
+  EXPECT_EQ(killed.shell_status(), 128 + SIGSEGV);
+  EXPECT_EQ(killed.describe(), "killed by signal 11 (SIGSEGV)");
+}
+
+TEST(Child, ExecFailureThrowsAndLeavesNoZombie) {
+  boost::asio::io_context io;
+  SpawnOptions o;
+  o.executable = "/nonexistent/handler";
+  o.argv = {"handler"};
+  try {
+    Child::spawn(io.get_executor(), o);
+    FAIL();
+  } catch (const ipc::Error& e) {
+    EXPECT_EQ(e.kind(), ipc::ErrorKind::not_found);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/handler"), std::string::npos);
+  }
+  // No child of ours is left, zombie or not.
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
+TEST(Child, GroupKillReachesGrandchildren) {
+  boost::asio::io_context io;
+  auto out = ipc::make_pipe();
+  // The grandchild keeps stdout open and would outlive its parent.
+  auto o = sh("sleep 1000 & echo $!; wait");
+  o.stdout_fd = out.write.get();
+  auto child = Child::spawn(io.get_executor(), o);
+  out.write.reset();
+  char buf[32] = {};
+  ASSERT_GT(::read(out.read.get(), buf, sizeof buf - 1), 0);
+  pid_t grandchild = std::stoi(buf);
+  EXPECT_EQ(::kill(grandchild, 0), 0);
+  child->signal(SIGTERM);
+  auto st = child->wait();
+  EXPECT_EQ(st.signal, SIGTERM);
+  // The pipe reaches EOF only once the grandchild is gone too.
+  EXPECT_EQ(read_all(out.read.get()), "");
+}
+
+TEST(Child, AsyncWaitKillsWhatIsLeftOfTheGroup) {
+  boost::asio::io_context io;
+  auto out = ipc::make_pipe();
+  auto o = sh("sleep 1000 & exit 3");
+  o.stdout_fd = out.write.get();
+  auto child = Child::spawn(io.get_executor(), o);
+  out.write.reset();
+  std::optional<ipc::ExitStatus> got;
+  child->async_wait([&](ipc::ExitStatus s) { got = s; });
+  io.run_for(std::chrono::seconds(30));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->code, 3);
+  EXPECT_EQ(read_all(out.read.get()), "");  // the backgrounded sleep was killed
+}
+
+TEST(Child, DestructorKillsAndReaps) {
+  boost::asio::io_context io;
+  pid_t pid;
+  {
+    auto child = Child::spawn(io.get_executor(), sh("exec sleep 1000"));
+    pid = child->pid();
+  }
+  EXPECT_EQ(::kill(pid, 0), -1);
+}
+
+TEST(Child, FindExecutable) {
+  EXPECT_EQ(ipc::find_executable("/bin/sh"), "/bin/sh");
+  EXPECT_NE(ipc::find_executable("sh").find("/sh"), std::string::npos);
+  EXPECT_THROW(ipc::find_executable("no-such-command-xyz"), ipc::Error);
+  try {
+    ipc::find_executable("/etc/passwd");
+    FAIL();
+  } catch (const ipc::Error& e) {
+    EXPECT_EQ(e.kind(), ipc::ErrorKind::permission);
+  }
+}
+
+}  // namespace

@@ -1,0 +1,61 @@
+#include "ipc/request_body.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "ipc/error.h"
+
+namespace {
+
+using ipc::body_from_words;
+using ipc::encode;
+
+ipc::ErrorKind kind_of(const std::vector<std::string>& words) {
+  try {
+    body_from_words(words);
+  } catch (const ipc::Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no error";
+  return ipc::ErrorKind::internal;
+}
+
+TEST(RequestBody, OneJsonArgumentIsTheBody) {
+  EXPECT_EQ(encode(body_from_words({"{ \"cmd\" : \"ping\" }"})), "{\"cmd\":\"ping\"}");
+  EXPECT_EQ(encode(body_from_words({"42"})), "42");
+  EXPECT_EQ(encode(body_from_words({"[1, 2]"})), "[1,2]");
+}
+
+TEST(RequestBody, ItemsBuildAnObjectInOrder) {
+  EXPECT_EQ(encode(body_from_words({"method=connect", "n:=3", "flags:=[true]", "s=a=b", "empty="})),
+            "{\"method\":\"connect\",\"n\":3,\"flags\":[true],\"s\":\"a=b\",\"empty\":\"\"}");
+  // A value that looks like JSON stays a string with '='.
+  EXPECT_EQ(encode(body_from_words({"x=42"})), "{\"x\":\"42\"}");
+}
+
+TEST(RequestBody, FileItems) {
+  char path[] = "/tmp/ipcat-body-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << "{\"a\":1}\n";
+  EXPECT_EQ(encode(body_from_words({std::string("t=@") + path, std::string("j:=@") + path})),
+            "{\"t\":\"{\\\"a\\\":1}\",\"j\":{\"a\":1}}");
+  ::unlink(path);
+  EXPECT_EQ(kind_of({std::string("t=@") + path}), ipc::ErrorKind::not_found);
+}
+
+TEST(RequestBody, BadWords) {
+  EXPECT_EQ(kind_of({"hello"}), ipc::ErrorKind::usage);
+  EXPECT_EQ(kind_of({"a=1", "hello"}), ipc::ErrorKind::usage);
+  EXPECT_EQ(kind_of({"=x"}), ipc::ErrorKind::usage);
+  EXPECT_EQ(kind_of({":=1"}), ipc::ErrorKind::usage);
+  EXPECT_EQ(kind_of({"n:=nope"}), ipc::ErrorKind::invalid_input);
+  EXPECT_EQ(kind_of({"{\"a\":"}), ipc::ErrorKind::invalid_input);
+  EXPECT_EQ(kind_of({"\"unterminated"}), ipc::ErrorKind::invalid_input);
+}
+
+}  // namespace
