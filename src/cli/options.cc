@@ -1,0 +1,52 @@
+#include "cli/options.h"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "ipc/error.h"
+
+namespace cli {
+namespace {
+
+[[noreturn]] void bad(const std::string& option, const std::string& text, const std::string& why) {
+  throw ipc::Error(ipc::ErrorKind::usage, option + " " + text + ": " + why);
+}
+
+template <typename T>
+bool number(const std::string& s, T& out, int base = 10) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+std::chrono::milliseconds seconds_option(double seconds, const std::string& option) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e9)
+    bad(option, std::to_string(seconds), "must be a number of seconds >= 0");
+  return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000.0)));
+}
+
+mode_t mode_option(const std::string& text, const std::string& option) {
+  unsigned m = 0;
+  if (!number(text, m, 8) || m > 07777) bad(option, text, "expected an octal mode such as 0600");
+  return static_cast<mode_t>(m);
+}
+
+uid_t uid_option(const std::string& text, const std::string& option) {
+  unsigned long id = 0;
+  if (number(text, id)) return static_cast<uid_t>(id);
+  if (passwd* pw = ::getpwnam(text.c_str())) return pw->pw_uid;
+  bad(option, text, "no such user");
+}
+
+gid_t gid_option(const std::string& text, const std::string& option) {
+  unsigned long id = 0;
+  if (number(text, id)) return static_cast<gid_t>(id);
+  if (group* gr = ::getgrnam(text.c_str())) return gr->gr_gid;
+  bad(option, text, "no such group");
+}
+
+}  // namespace cli

@@ -1,0 +1,239 @@
+#include "ipc/client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "ipc/error.h"
+
+namespace ipc {
+namespace {
+
+constexpr std::size_t k_read_chunk = 65536;
+
+bool retryable(int err) { return err == ENOENT || err == ECONNREFUSED || err == EAGAIN; }
+
+std::string connect_error_text(int err) {
+  switch (err) {
+    case ENOENT: return "no such socket (is the daemon running?)";
+    case ECONNREFUSED: return "connection refused (is the daemon running?)";
+    case EAGAIN: return "server busy: its listen backlog is full";
+    case EACCES: return "permission denied (check the socket's mode and group)";
+    default: return errno_text(err);
+  }
+}
+
+/// One connect attempt; returns the connected fd, or -1 with `err` set.
+int try_connect(const SockAddr& sa, const Deadline& deadline, int& err) {
+  Fd fd(::socket(sa.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) {
+    err = errno;
+    return -1;
+  }
+  if (::connect(fd.get(), sa.get(), sa.length) != 0) {
+    if (errno != EINPROGRESS) {
+      err = errno;
+      return -1;
+    }
+    // TCP: wait for the handshake within the deadline.
+    pollfd p{fd.get(), POLLOUT, 0};
+    int rc;
+    while ((rc = ::poll(&p, 1, deadline.remaining_ms())) < 0 && errno == EINTR) {
+    }
+    if (rc == 0) {
+      err = ETIMEDOUT;
+      return -1;
+    }
+    socklen_t len = sizeof err;
+    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return -1;
+  }
+  return fd.release();
+}
+
+}  // namespace
+
+int Deadline::remaining_ms() const {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_at - Clock::now()).count();
+  if (left <= 0) return 0;
+  // Round up, so a poll never returns just before the deadline and spins.
+  return static_cast<int>(std::min<long long>(left + 1, 1 << 30));
+}
+
+ClientConnection ClientConnection::connect(const Address& address, const ConnectOptions& options,
+                                           const Deadline& deadline) {
+  std::vector<SockAddr> targets;
+  if (address.is_local()) {
+    targets.push_back(local_sockaddr(address));
+  } else if (address.kind == Address::Kind::tcp) {
+    targets = tcp_sockaddrs(address, false);
+  } else {
+    throw Error(ErrorKind::usage, address.display() + ": cannot connect to this kind of address");
+  }
+  auto wait = options.backoff;
+  for (int attempt = 0;; ++attempt) {
+    int err = 0;
+    for (const SockAddr& sa : targets) {
+      int fd = try_connect(sa, deadline, err);
+      if (fd >= 0) return ClientConnection(Fd(fd), address.display());
+    }
+    if (err == ETIMEDOUT || deadline.expired())
+      throw Error(ErrorKind::timeout, address.display() + ": timed out connecting");
+    if (!retryable(err) || attempt >= options.retries) {
+      ErrorKind kind = err == EAGAIN ? ErrorKind::timeout : kind_from_errno(err);
+      if (err == ENOENT && address.kind == Address::Kind::unix_path) kind = ErrorKind::not_found;
+      throw Error(kind, address.display() + ": " + connect_error_text(err));
+    }
+    auto left = std::chrono::milliseconds(deadline.remaining_ms());
+    auto nap = std::min(wait, left);
+    if (options.on_retry) options.on_retry(connect_error_text(err), nap);
+    std::this_thread::sleep_for(nap);
+    wait *= 2;
+  }
+}
+
+void ClientConnection::fail_io(int err, std::string_view doing) const {
+  if (err == EPIPE || err == ECONNRESET)
+    throw Error(ErrorKind::io, m_display + ": connection reset by the server while " + std::string(doing));
+  throw Error(kind_from_errno(err) == ErrorKind::internal ? ErrorKind::io : kind_from_errno(err),
+              m_display + ": " + std::string(doing) + ": " + errno_text(err));
+}
+
+void ClientConnection::write_all(std::string_view data, const Deadline& deadline) {
+  while (!data.empty()) {
+    ssize_t n = ::send(m_fd.get(), data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      data.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) fail_io(errno, "sending");
+    pollfd p{m_fd.get(), POLLOUT, 0};
+    int rc = ::poll(&p, 1, deadline.remaining_ms());
+    if (rc == 0) throw Error(ErrorKind::timeout, m_display + ": timed out sending the request");
+  }
+}
+
+void ClientConnection::shutdown_write() { ::shutdown(m_fd.get(), SHUT_WR); }
+
+bool ClientConnection::read_available() {
+  if (m_eof) return false;
+  char buf[k_read_chunk];
+  for (;;) {
+    ssize_t n = ::recv(m_fd.get(), buf, sizeof buf, 0);
+    if (n > 0) {
+      m_decoder.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      if (static_cast<std::size_t>(n) < sizeof buf) return true;
+      continue;
+    }
+    if (n == 0) {
+      m_eof = true;
+      m_decoder.finish();
+      return false;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return true;
+    fail_io(errno, "reading the reply");
+  }
+}
+
+std::optional<std::string> ClientConnection::take_line() {
+  auto r = m_decoder.next();
+  if (r.status == LineDecoder::Status::line) return std::string(r.line);
+  if (r.status == LineDecoder::Status::too_long)
+    throw Error(ErrorKind::protocol, m_display + ": reply line longer than " + std::to_string(m_decoder.max_line()) + " bytes");
+  return std::nullopt;
+}
+
+std::optional<std::string> ClientConnection::read_line(const Deadline& deadline) {
+  for (;;) {
+    if (auto line = take_line()) return line;
+    if (m_eof) return std::nullopt;
+    pollfd p{m_fd.get(), POLLIN, 0};
+    int rc = ::poll(&p, 1, deadline.remaining_ms());
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0) throw Error(ErrorKind::timeout, m_display + ": timed out waiting for a reply");
+    read_available();
+  }
+}
+
+PeerInfo ClientConnection::server_peer() const { return peer_of(m_fd.get(), m_display); }
+
+void pipeline(ClientConnection& conn, int input_fd,
+              const std::function<std::string(std::string_view, std::size_t)>& prepare,
+              const std::function<void(std::string_view)>& on_reply, const Deadline& deadline) {
+  LineDecoder input(64 * 1024 * 1024);
+  std::string out;
+  std::size_t line_number = 0;
+  bool input_open = true, write_open = true;
+  char buf[k_read_chunk];
+  std::exception_ptr bad_input;
+  auto drain_input = [&] {
+    for (;;) {
+      auto r = input.next();
+      if (r.status == LineDecoder::Status::line) {
+        try {
+          out += prepare(r.line, ++line_number);
+        } catch (...) {
+          // Nothing from this line on is sent; replies to what was sent are still read.
+          bad_input = std::current_exception();
+          input_open = false;
+          return;
+        }
+        out += '\n';
+      } else if (r.status == LineDecoder::Status::too_long) {
+        throw Error(ErrorKind::invalid_input, "stdin: line " + std::to_string(line_number + 1) + " is too long");
+      } else {
+        return;
+      }
+    }
+  };
+  for (;;) {
+    while (auto reply = conn.take_line()) on_reply(*reply);
+    if (!input_open && out.empty() && write_open) {
+      conn.shutdown_write();
+      write_open = false;
+    }
+    pollfd p[2] = {{conn.fd(), static_cast<short>(POLLIN | (out.empty() ? 0 : POLLOUT)), 0},
+                   {input_open && out.size() < k_read_chunk * 4 ? input_fd : -1, POLLIN, 0}};
+    int rc = ::poll(p, 2, deadline.remaining_ms());
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) throw_errno("poll", errno);
+    if (rc == 0) throw Error(ErrorKind::timeout, conn.display() + ": timed out waiting for replies");
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      if (!conn.read_available()) {
+        while (auto reply = conn.take_line()) on_reply(*reply);
+        if (bad_input) std::rethrow_exception(bad_input);
+        if (input_open || !out.empty())
+          throw Error(ErrorKind::protocol, conn.display() + ": the server closed the connection before all requests were sent");
+        return;
+      }
+    }
+    if (!out.empty() && (p[0].revents & POLLOUT)) {
+      ssize_t n = ::send(conn.fd(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        out.erase(0, static_cast<std::size_t>(n));
+      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        throw Error(ErrorKind::io, conn.display() + ": connection reset by the server while sending");
+      }
+    }
+    if (p[1].fd >= 0 && input_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = ::read(input_fd, buf, sizeof buf);
+      if (n > 0) {
+        input.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      } else if (n == 0) {
+        input.finish();
+        input_open = false;
+      } else if (errno != EINTR && errno != EAGAIN) {
+        throw_errno("stdin", errno);
+      }
+      drain_input();
+      if (bad_input) input_open = false;
+    }
+  }
+}
+
+}  // namespace ipc

@@ -1,0 +1,13 @@
+#pragma once
+/// The base environment handlers run with (DESIGN.md §4): ours, minus what belongs
+/// to the server alone (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES, NOTIFY_SOCKET,
+/// WATCHDOG_PID, WATCHDOG_USEC); or, with clear, only the names in `pass`.
+
+#include <string>
+#include <vector>
+
+namespace ipc {
+
+std::vector<std::string> handler_environment(bool clear, const std::vector<std::string>& pass);
+
+}  // namespace ipc

@@ -1,0 +1,48 @@
+#include "ipc/peer.h"
+
+#include <sys/socket.h>
+
+#include "ipc/address.h"
+
+namespace ipc {
+
+PeerInfo peer_of(int fd, const std::string& local_path) {
+  PeerInfo p;
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0 && local.ss_family != AF_UNIX) {
+    p.is_unix = false;
+    ip_and_port(reinterpret_cast<sockaddr*>(&local), p.local_ip, p.local_port);
+    sockaddr_storage remote{};
+    len = sizeof remote;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &len) == 0)
+      ip_and_port(reinterpret_cast<sockaddr*>(&remote), p.remote_ip, p.remote_port);
+    return p;
+  }
+  p.local_path = local_path;
+  ucred cred{};
+  len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+    p.pid = cred.pid;
+    p.uid = cred.uid;
+    p.gid = cred.gid;
+  }
+  return p;
+}
+
+std::string PeerInfo::describe() const {
+  if (is_unix)
+    return "pid=" + std::to_string(pid) + " uid=" + std::to_string(uid) + " gid=" + std::to_string(gid);
+  return "ip=" + remote_ip + " port=" + std::to_string(remote_port);
+}
+
+std::vector<std::string> PeerInfo::ucspi_env() const {
+  if (is_unix) {
+    return {"PROTO=UNIX", "UNIXLOCALPATH=" + local_path, "UNIXREMOTEEUID=" + std::to_string(uid),
+            "UNIXREMOTEEGID=" + std::to_string(gid), "UNIXREMOTEPID=" + std::to_string(pid)};
+  }
+  return {"PROTO=TCP", "TCPLOCALIP=" + local_ip, "TCPLOCALPORT=" + std::to_string(local_port),
+          "TCPREMOTEIP=" + remote_ip, "TCPREMOTEPORT=" + std::to_string(remote_port)};
+}
+
+}  // namespace ipc
