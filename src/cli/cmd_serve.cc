@@ -4,7 +4,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cctype>
+#include <map>
 #include <memory>
+#include <thread>
 #include <optional>
 
 #include "cli/app.h"
@@ -18,6 +21,9 @@
 #include "ipc/exec_handler.h"
 #include "ipc/listener.h"
 #include "ipc/log.h"
+#include "ipc/pool_handler.h"
+#include "ipc/router_handler.h"
+#include "ipc/stream_handler.h"
 #include "ipc/server.h"
 
 namespace cli {
@@ -39,6 +45,11 @@ struct ServeArgs {
   std::vector<std::string> allow_uid, allow_gid;
   bool clear_env = false;
   std::vector<std::string> pass_env;
+  std::string mode = "request";
+  std::size_t workers = 0;  // 0: one per CPU
+  std::size_t max_queue = 1024;
+  std::vector<std::string> routes;
+  std::string route_key = "method";
   std::string log_format = "text";
   int verbose = 0;
   bool quiet = false;
@@ -48,6 +59,15 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("address", a.address, "Where to listen: PATH, unix:PATH, @name, tcp:HOST:PORT, fd:N, systemd[:NAME]")
       ->required();
   app.add_flag("--echo", a.echo, "Built-in handler: reply with the request (tests, demos, health checks)");
+  app.add_option("--mode", a.mode, "request: a child per request; connection: a child per connection; pool: --workers children")
+      ->check(CLI::IsMember({"request", "connection", "pool"}))
+      ->default_val("request");
+  app.add_option("--workers", a.workers, "Pool mode: number of worker processes (default: one per CPU)");
+  app.add_option("--max-queue", a.max_queue, "Pool mode: requests waiting for a worker; beyond it: Overloaded")
+      ->default_val(a.max_queue)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--route", a.routes, "NAME=COMMAND: run COMMAND for requests whose route key is NAME (repeatable)");
+  app.add_option("--route-key", a.route_key, "Request field that selects the route")->default_val("method");
   app.add_option("--socket-mode", a.socket_mode, "Mode of the socket file, set before it is reachable")
       ->default_val("0600");
   app.add_option("--socket-group", a.socket_group, "Group of the socket file (name or gid)");
@@ -78,15 +98,65 @@ void add_options(CLI::App& app, ServeArgs& a) {
       ->default_val("text");
   add_verbosity(app, a.verbose, a.quiet);
   app.footer(
-      "HANDLER runs once per request (exec'd directly, never through a shell), with the request\n"
-      "line on stdin; its stdout is the reply (one JSON value; empty: no reply). Put -- before\n"
-      "HANDLER when its arguments start with '-'. Exit 0 after a clean shutdown.");
+      "HANDLER is exec'd directly, never through a shell. --mode request (default): one run per\n"
+      "request, the request line on stdin, its stdout the reply (one JSON value; empty: no reply).\n"
+      "--mode connection: one run per connection, stdin/stdout are the connection. --mode pool:\n"
+      "--workers long-lived runs, one reply line per request line (null: no reply).\n"
+      "Put -- before HANDLER when its arguments start with '-'. Exit 0 after a clean shutdown.");
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    std::size_t j = i;
+    while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+    if (j > i) words.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  return words;
+}
+
+/// The handler for one command line in request or pool mode.
+std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const ServeArgs& a,
+                                           const std::vector<std::string>& argv, const std::string& name,
+                                           const ipc::Log& log) {
+  // Resolve once, at start: a missing handler is reported now, not per request.
+  std::string executable = ipc::find_executable(argv.front());
+  auto env = ipc::handler_environment(a.clear_env, a.pass_env);
+  if (a.mode == "pool") {
+    ipc::PoolOptions po;
+    po.executable = executable;
+    po.argv = argv;
+    po.env = std::move(env);
+    po.workers = a.workers > 0 ? a.workers : std::max(1u, std::thread::hardware_concurrency());
+    po.max_queue = a.max_queue;
+    po.timeout = seconds_option(a.timeout, "--timeout");
+    po.max_output = a.max_output;
+    po.name = name;
+    auto pool = std::make_shared<ipc::PoolHandler>(io.get_executor(), std::move(po), log);
+    pool->start();
+    return pool;
+  }
+  ipc::ExecOptions eo;
+  eo.executable = executable;
+  eo.argv = argv;
+  eo.env = std::move(env);
+  eo.max_handlers = a.max_handlers;
+  eo.timeout = seconds_option(a.timeout, "--timeout");
+  eo.max_output = a.max_output;
+  return std::make_shared<ipc::ExecHandler>(io.get_executor(), std::move(eo), log);
 }
 
 int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
-  if (a.echo == !handler_argv.empty())
-    throw ipc::Error(ipc::ErrorKind::usage, a.echo ? "--echo and a HANDLER exclude each other"
-                                                   : "a HANDLER command (or --echo) is required");
+  int sources = (a.echo ? 1 : 0) + (handler_argv.empty() ? 0 : 1) + (a.routes.empty() ? 0 : 1);
+  if (sources != 1)
+    throw ipc::Error(ipc::ErrorKind::usage, sources == 0 ? "a HANDLER command, --echo or --route is required"
+                                                         : "HANDLER, --echo and --route exclude each other");
+  if (a.mode == "connection" && handler_argv.empty())
+    throw ipc::Error(ipc::ErrorKind::usage, "--mode connection needs a HANDLER command");
+  if (a.workers > 0 && a.mode != "pool") throw ipc::Error(ipc::ErrorKind::usage, "--workers needs --mode pool");
   ipc::Log log(a.quiet ? ipc::LogLevel::error : (a.verbose > 0 ? ipc::LogLevel::debug : ipc::LogLevel::info),
                a.log_format == "json" ? ipc::LogFormat::json : ipc::LogFormat::text);
 
@@ -105,28 +175,51 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
 
   boost::asio::io_context io(1);
   std::shared_ptr<ipc::Handler> handler;
+  std::shared_ptr<ipc::StreamHandler> stream;
+  std::string what;
   if (a.echo) {
     handler = std::make_shared<ipc::EchoHandler>();
+    what = "--echo";
+  } else if (!a.routes.empty()) {
+    std::map<std::string, std::shared_ptr<ipc::Handler>> routes;
+    for (const auto& r : a.routes) {
+      auto eq = r.find('=');
+      auto words = eq == std::string::npos ? std::vector<std::string>() : split_words(r.substr(eq + 1));
+      if (eq == 0 || eq == std::string::npos || words.empty())
+        throw ipc::Error(ipc::ErrorKind::usage, "--route " + r + ": expected NAME=COMMAND");
+      std::string name = r.substr(0, eq);
+      if (routes.count(name) != 0) throw ipc::Error(ipc::ErrorKind::usage, "--route " + name + ": given twice");
+      routes.emplace(name, line_handler(io, a, words, name, log));
+      what += (what.empty() ? "" : ",") + name;
+    }
+    handler = std::make_shared<ipc::RouterHandler>(a.route_key, std::move(routes));
+    what = "routes:" + what;
+  } else if (a.mode == "connection") {
+    ipc::StreamOptions st;
+    st.executable = ipc::find_executable(handler_argv.front());
+    st.argv = handler_argv;
+    st.env = ipc::handler_environment(a.clear_env, a.pass_env);
+    stream = std::make_shared<ipc::StreamHandler>(io.get_executor(), std::move(st), log);
+    what = handler_argv.front();
   } else {
-    ipc::ExecOptions eo;
-    // Resolve once, at start: a missing handler is reported now, not per request.
-    eo.executable = ipc::find_executable(handler_argv.front());
-    eo.argv = handler_argv;
-    eo.env = ipc::handler_environment(a.clear_env, a.pass_env);
-    eo.max_handlers = a.max_handlers;
-    eo.timeout = seconds_option(a.timeout, "--timeout");
-    eo.max_output = a.max_output;
-    handler = std::make_shared<ipc::ExecHandler>(io.get_executor(), std::move(eo), log);
+    handler = line_handler(io, a, handler_argv, "", log);
+    what = handler_argv.front();
   }
 
   // Signals first: a TERM that arrives while we set up must not kill us uncleanly.
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   ::signal(SIGPIPE, SIG_IGN);
 
-  ipc::Server server(io, ipc::Listener::open(address, listen), handler, so, log);
+  auto listener = ipc::Listener::open(address, listen);
+  std::optional<ipc::Server> server_storage;
+  if (stream) {
+    server_storage.emplace(io, std::move(listener), stream, so, log);
+  } else {
+    server_storage.emplace(io, std::move(listener), handler, so, log);
+  }
+  ipc::Server& server = *server_storage;
   server.start();
-  log.info("listening", {{"address", server.listener().display()},
-                         {"handler", a.echo ? std::string("--echo") : handler_argv.front()}});
+  log.info("listening", {{"address", server.listener().display()}, {"mode", a.echo ? "echo" : a.mode}, {"handler", what}});
 
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
@@ -153,7 +246,10 @@ int cmd_serve(int argc, char** argv) {
   app->prefix_command();
   if (auto stop = parse(*app, argc, argv)) return *stop;
   try {
-    return run(a, app->remaining());
+    auto handler = app->remaining();
+    // CLI11 leaves the "--" that separates HANDLER from our options in place.
+    if (!handler.empty() && handler.front() == "--") handler.erase(handler.begin());
+    return run(a, handler);
   } catch (...) {
     return fail("serve");
   }

@@ -32,6 +32,12 @@ Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<Handler>
   m_acceptor.non_blocking(true);
 }
 
+Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<StreamHandler> stream, ServerOptions options,
+               const Log& log)
+    : Server(io, std::move(listener), std::shared_ptr<Handler>(), std::move(options), log) {
+  m_stream = std::move(stream);
+}
+
 Server::~Server() {
   boost::system::error_code ec;
   m_acceptor.close(ec);
@@ -44,7 +50,7 @@ void Server::start() {
 
 void Server::do_accept() {
   if (!m_accepting || m_stopping) return;
-  if (m_connections.size() >= m_options.max_connections) {
+  if (active() >= m_options.max_connections) {
     // Further clients wait in the listen backlog; resumed by connection_closed().
     m_accepting = false;
     return;
@@ -79,6 +85,13 @@ void Server::on_accept(Protocol::socket socket) {
   set_cloexec(socket.native_handle());
   std::uint64_t id = m_next_id++;
   PeerInfo peer = peer_of(socket.native_handle(), m_listener.display());
+  if (m_stream && allowed(peer)) {
+    m_log.debug("connection", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
+    int fd = socket.release();
+    set_nonblocking(fd, false);  // the child expects plain blocking stdio
+    m_stream->serve(fd, id, peer, [this] { connection_closed(nullptr); });
+    return;
+  }
   auto connection = std::make_shared<Connection>(*this, std::move(socket), id, peer);
   m_connections.emplace(connection.get(), connection);
   if (!allowed(peer)) {
@@ -91,7 +104,7 @@ void Server::on_accept(Protocol::socket socket) {
 }
 
 void Server::connection_closed(Connection* connection) {
-  m_connections.erase(connection);
+  if (connection != nullptr) m_connections.erase(connection);
   if (!m_accepting && !m_stopping) {
     m_accepting = true;
     do_accept();
@@ -105,7 +118,7 @@ void Server::stop(std::function<void()> on_stopped) {
   m_on_stopped = std::move(on_stopped);
   m_log.info("shutting_down", {{"address", m_listener.display()},
                                {"connections", std::to_string(m_connections.size())},
-                               {"in_flight", std::to_string(m_handler->in_flight())}});
+                               {"in_flight", std::to_string(in_flight())}});
   boost::system::error_code ec;
   m_acceptor.close(ec);
   m_timer.cancel();
@@ -119,8 +132,9 @@ void Server::stop(std::function<void()> on_stopped) {
   m_timer.async_wait([this](const boost::system::error_code& e) {
     if (e) return;
     m_log.error("drain_timeout", {{"connections", std::to_string(m_connections.size())},
-                                  {"in_flight", std::to_string(m_handler->in_flight())}});
-    m_handler->abort_all();
+                                  {"in_flight", std::to_string(in_flight())}});
+    if (m_handler) m_handler->abort_all();
+    if (m_stream) m_stream->abort_all();
     std::vector<std::shared_ptr<Connection>> left;
     for (auto& [_, c] : m_connections) left.push_back(c);
     for (auto& c : left) c->close();
@@ -131,7 +145,7 @@ void Server::stop(std::function<void()> on_stopped) {
 
 void Server::check_stopped() {
   if (!m_stopping || !m_on_stopped) return;
-  if (!m_connections.empty() || m_handler->in_flight() > 0) return;
+  if (!m_connections.empty() || in_flight() > 0) return;
   m_timer.cancel();
   auto done = std::move(m_on_stopped);
   m_on_stopped = nullptr;

@@ -26,6 +26,7 @@
 #include "ipc/json_lines.h"
 #include "ipc/listener.h"
 #include "ipc/log.h"
+#include "ipc/stream_handler.h"
 
 namespace ipc {
 
@@ -48,6 +49,9 @@ class Server {
  public:
   Server(boost::asio::io_context& io, Listener listener, std::shared_ptr<Handler> handler,
          ServerOptions options, const Log& log);
+  /// `--mode connection`: each accepted connection goes to a child instead.
+  Server(boost::asio::io_context& io, Listener listener, std::shared_ptr<StreamHandler> stream, ServerOptions options,
+         const Log& log);
   ~Server();
 
   /// Starts accepting.
@@ -68,11 +72,14 @@ class Server {
   bool allowed(const PeerInfo& peer) const;
   void connection_closed(Connection* connection);
   void check_stopped();
+  std::size_t active() const noexcept { return m_connections.size() + (m_stream ? m_stream->running() : 0); }
+  std::size_t in_flight() const { return (m_handler ? m_handler->in_flight() : 0) + (m_stream ? m_stream->running() : 0); }
 
   boost::asio::io_context& m_io;
   Listener m_listener;
   boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol> m_acceptor;
-  std::shared_ptr<Handler> m_handler;
+  std::shared_ptr<Handler> m_handler;        // line mode
+  std::shared_ptr<StreamHandler> m_stream;   // connection mode
   ServerOptions m_options;
   const Log& m_log;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> m_connections;
