@@ -26,7 +26,8 @@ constexpr milliseconds k_poll_min{5};
 constexpr milliseconds k_poll_max{40};
 
 [[noreturn]] void throw_create(const std::string& path, const std::string& what, int err) {
-  ErrorKind kind = (err == EACCES || err == EPERM) ? ErrorKind::permission : ErrorKind::cannot_create;
+  ErrorKind kind =
+      (err == EACCES || err == EPERM) ? ErrorKind::permission : ErrorKind::cannot_create;
   throw Error(kind, path + ": " + what + ": " + errno_text(err));
 }
 
@@ -39,7 +40,8 @@ bool is_directory(const std::string& path) {
 void make_parents(const std::string& path) {
   auto last = path.find_last_of('/');
   if (last == std::string::npos || last == 0 || is_directory(path.substr(0, last))) return;
-  for (auto pos = path.find('/', 1); pos != std::string::npos && pos <= last; pos = path.find('/', pos + 1)) {
+  for (auto pos = path.find('/', 1); pos != std::string::npos && pos <= last;
+       pos = path.find('/', pos + 1)) {
     std::string dir = path.substr(0, pos);
     if (::mkdir(dir.c_str(), 0755) == 0) continue;
     int err = errno;
@@ -67,7 +69,8 @@ Fd open_file(const std::string& path) {
 
 // Whether `path` names the file open on `fd` (following symlinks, as open() did).
 bool names_same_file(const std::string& path, int fd, struct stat* out = nullptr) {
-  struct stat opened {}, named {};
+  struct stat opened {};
+  struct stat named {};
   if (::fstat(fd, &opened) != 0 || ::stat(path.c_str(), &named) != 0) return false;
   if (out) *out = opened;
   return opened.st_dev == named.st_dev && opened.st_ino == named.st_ino;
@@ -80,7 +83,8 @@ std::optional<pid_t> parse_pid(std::string_view text) {
   long pid = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
   if (ec != std::errc{} || pid <= 0 || pid > 0x3fffffff) return std::nullopt;
-  if (end != text.data() + text.size() && *end != '\n' && *end != ' ' && *end != '\t') return std::nullopt;
+  if (end != text.data() + text.size() && *end != '\n' && *end != ' ' && *end != '\t')
+    return std::nullopt;
   return static_cast<pid_t>(pid);
 }
 
@@ -97,10 +101,12 @@ std::string seconds_text(milliseconds ms) {
   return buf;
 }
 
-[[noreturn]] void throw_held(const std::string& path, int fd, std::optional<milliseconds> waited_for) {
+[[noreturn]] void throw_held(const std::string& path, int fd,
+                             std::optional<milliseconds> waited_for) {
   auto pid = read_pid_from(fd);
-  std::string message = path + ": locked by " +
-                        (pid ? "pid " + std::to_string(*pid) : std::string("another process (no pid in the file)"));
+  std::string message =
+      path + ": locked by " +
+      (pid ? "pid " + std::to_string(*pid) : std::string("another process (no pid in the file)"));
   if (waited_for) message += " (gave up after " + seconds_text(*waited_for) + "s)";
   throw Error(ErrorKind::lock_held, message);
 }
@@ -159,7 +165,9 @@ Pidfile& Pidfile::operator=(Pidfile&& other) noexcept {
   return *this;
 }
 
-Pidfile::~Pidfile() { release(); }
+Pidfile::~Pidfile() {
+  release();
+}
 
 void Pidfile::write_pid(pid_t pid) {
   std::string text = std::to_string(pid) + "\n";
@@ -169,8 +177,10 @@ void Pidfile::write_pid(pid_t pid) {
   while ((n = ::pwrite(m_fd.get(), text.data(), text.size(), 0)) < 0 && errno == EINTR) {
   }
   if (n < 0) throw_errno(m_path + ": write", errno);
-  if (static_cast<std::size_t>(n) != text.size()) throw Error(ErrorKind::io, m_path + ": short write");
-  if (::ftruncate(m_fd.get(), static_cast<off_t>(text.size())) != 0) throw_errno(m_path + ": truncate", errno);
+  if (static_cast<std::size_t>(n) != text.size())
+    throw Error(ErrorKind::io, m_path + ": short write");
+  if (::ftruncate(m_fd.get(), static_cast<off_t>(text.size())) != 0)
+    throw_errno(m_path + ": truncate", errno);
   if (::fsync(m_fd.get()) != 0) throw_errno(m_path + ": fsync", errno);
 }
 

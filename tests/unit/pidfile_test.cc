@@ -46,7 +46,9 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-void spit(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void spit(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
 
 ino_t inode_of(const std::string& path) {
   struct stat st {};
@@ -87,7 +89,8 @@ bool someone_blocked_on_flock(const std::string& path) {
   std::ifstream locks("/proc/locks");
   std::string line;
   while (std::getline(locks, line)) {
-    if (line.find("-> FLOCK") != std::string::npos && line.find(inode) != std::string::npos) return true;
+    if (line.find("-> FLOCK") != std::string::npos && line.find(inode) != std::string::npos)
+      return true;
   }
   return false;
 }

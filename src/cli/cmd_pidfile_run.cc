@@ -1,0 +1,227 @@
+// ipcat pidfile-run [OPTIONS] PIDFILE [--] COMMAND [ARG...]  (DESIGN.md §7)
+//
+//   parse ─► find COMMAND (127/126) ─► Pidfile::acquire (75/-E, 73, 77)
+//     ├─ --exec: write our pid ─► keep the lock fd across exec ─► become COMMAND
+//     └─ signal_set(TERM INT HUP QUIT USR1 USR2) ─► spawn COMMAND (keeps the lock fd)
+//          ─► write its pid ─► forward signals to its group until it exits
+//          ─► remove the pidfile, unlock ─► exit with its status (128+N for signal N)
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/app.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "ipc/child.h"
+#include "ipc/error.h"
+#include "ipc/pidfile.h"
+
+namespace cli {
+namespace {
+
+constexpr const char* k_name = "pidfile-run";
+// Shell conventions for a command that cannot be run.
+constexpr int k_not_executable = 126;
+constexpr int k_not_found = 127;
+
+constexpr const char* k_description =
+    "Run COMMAND holding an exclusive lock on PIDFILE, so that it never runs twice.\n\n"
+    "The lock is flock(2) on PIDFILE (created 0644, parent directories made), the\n"
+    "lock util-linux flock(1) takes. The lock, not the pid, is the truth: a file left\n"
+    "behind with a dead or reused pid never blocks. Options are read up to PIDFILE;\n"
+    "everything after it (after an optional --) is the command.\n";
+
+constexpr const char* k_footer =
+    "PIDFILE holds COMMAND's pid and a newline, fsync'd, from the moment COMMAND has\n"
+    "started (it is empty, and already locked, in between). TERM INT HUP QUIT USR1\n"
+    "USR2 are forwarded to COMMAND's process group. COMMAND inherits the locked\n"
+    "descriptor: if ipcat itself is killed, COMMAND keeps the lock.\n"
+    "When COMMAND exits, the pidfile is removed (only if the path still names the\n"
+    "file that was locked), then the lock is released. Processes COMMAND left in the\n"
+    "background are not killed, but no longer count: they stop holding the lock.\n\n"
+    "--exec: PIDFILE gets ipcat's own pid and ipcat becomes COMMAND (same pid), the\n"
+    "locked descriptor left open in it; the lock ends with COMMAND. The file is not\n"
+    "removed then: the lock, not the file, tells whether it runs.\n\n"
+    "Exit status: COMMAND's, or 128+N when it was killed by signal N; 75 lock held\n"
+    "(or -E N); 127 COMMAND not found; 126 COMMAND not executable; 73 cannot create\n"
+    "PIDFILE; 77 permission denied; 64 usage.";
+
+// CLI11 cannot describe "PIDFILE [--] COMMAND [ARG...]" (parsed by hand below).
+class Formatter : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App*, std::string) const override {
+    return "Usage: ipcat pidfile-run [OPTIONS] PIDFILE [--] COMMAND [ARG...]\n";
+  }
+};
+
+struct Options {
+  std::optional<double> wait_seconds;
+  int conflict_exit_code = k_temp_fail;
+  bool exec = false;
+  std::string pidfile;
+  std::vector<std::string> command;
+};
+
+// CLI11 stops at the first positional (prefix_command); split what is left into
+// PIDFILE [--] COMMAND [ARG...].
+std::optional<int> split_positionals(std::vector<std::string> rest, Options& o) {
+  auto it = rest.begin();
+  if (it != rest.end() && *it == "--") {
+    ++it;
+  } else if (it != rest.end() && it->size() > 1 && (*it)[0] == '-') {
+    report(k_name, "unknown option " + *it + " (see 'ipcat pidfile-run --help')");
+    return k_usage;
+  }
+  if (it == rest.end()) {
+    report(k_name, "PIDFILE and COMMAND are required (see 'ipcat pidfile-run --help')");
+    return k_usage;
+  }
+  o.pidfile = *it++;
+  if (it != rest.end() && *it == "--") ++it;
+  if (it == rest.end()) {
+    report(k_name, "COMMAND is required (see 'ipcat pidfile-run --help')");
+    return k_usage;
+  }
+  o.command.assign(it, rest.end());
+  return std::nullopt;
+}
+
+std::chrono::milliseconds lock_wait(const Options& o) {
+  if (!o.wait_seconds) return ipc::Pidfile::k_no_wait;
+  // 0 means forever, and so does anything beyond a few decades.
+  if (*o.wait_seconds == 0 || *o.wait_seconds > 1e9) return ipc::Pidfile::k_wait_forever;
+  auto ms = static_cast<long long>(std::ceil(*o.wait_seconds * 1000.0));
+  return std::chrono::milliseconds(std::max(ms, 1LL));
+}
+
+int command_failure(const ipc::Error& e) {
+  report(k_name, e.what());
+  if (e.kind() == ipc::ErrorKind::not_found) return k_not_found;
+  if (e.kind() == ipc::ErrorKind::permission) return k_not_executable;
+  return exit_code_for(e.kind());
+}
+
+// Becomes COMMAND; returns only when exec failed (the pidfile is then removed).
+int exec_command(ipc::Pidfile& pidfile, const std::string& executable,
+                 const std::vector<std::string>& argv) {
+  pidfile.write_pid(::getpid());
+  int flags = ::fcntl(pidfile.fd(), F_GETFD);
+  if (flags < 0 || ::fcntl(pidfile.fd(), F_SETFD, flags & ~FD_CLOEXEC) < 0) {
+    ipc::throw_errno(pidfile.path() + ": fcntl", errno);
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::fflush(nullptr);
+  ::execv(executable.c_str(), args.data());
+  int err = errno;
+  report(k_name, executable + ": cannot execute: " + ipc::errno_text(err));
+  return err == ENOENT ? k_not_found : k_not_executable;
+}
+
+// Runs COMMAND as our child and waits for it, forwarding signals.
+int run_command(ipc::Pidfile& pidfile, const std::string& executable,
+                const std::vector<std::string>& argv) {
+  boost::asio::io_context io;
+  // Installed before the spawn: a signal that arrives right after it is queued here
+  // and forwarded, not lost (nor fatal to us while the pidfile is still there).
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  signals.add(SIGQUIT);
+  signals.add(SIGUSR1);
+  signals.add(SIGUSR2);
+
+  ipc::SpawnOptions spawn;
+  spawn.executable = executable;
+  spawn.argv = argv;
+  // Like flock(1): the lock stays held while COMMAND lives, even if we are SIGKILLed.
+  spawn.keep_fd = pidfile.fd();
+  std::unique_ptr<ipc::Child> child;
+  try {
+    child = ipc::Child::spawn(io.get_executor(), spawn);
+  } catch (const ipc::Error& e) {
+    return command_failure(e);
+  }
+  pidfile.write_pid(child->pid());
+
+  std::optional<ipc::ExitStatus> status;
+  std::function<void(const boost::system::error_code&, int)> forward =
+      [&](const boost::system::error_code& ec, int sig) {
+        // A signal already queued when the child exited must not re-arm the wait.
+        if (ec || status) return;
+        child->signal(sig);
+        signals.async_wait(forward);
+      };
+  signals.async_wait(forward);
+  // kill_group=false: flock(1) kills nothing, and neither do we; what COMMAND put in
+  // the background outlives it (without the lock, see Pidfile::release()).
+  child->async_wait(
+      [&](ipc::ExitStatus s) {
+        status = s;
+        signals.cancel();
+      },
+      false);
+  io.run();
+  // Before `signals` goes: a TERM now must not kill us with the pidfile still there.
+  pidfile.release();
+  if (!status) throw ipc::Error(ipc::ErrorKind::internal, "lost track of the command");
+  return status->shell_status();
+}
+
+}  // namespace
+
+int cmd_pidfile_run(int argc, char** argv) {
+  Options o;
+  auto app = make_app(k_name, k_description);
+  app->add_option("-w,--wait", o.wait_seconds, "Wait up to SEC seconds for the lock (0 = forever)")
+      ->type_name("SEC")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("-E,--conflict-exit-code", o.conflict_exit_code,
+                  "Exit status when the lock is held (default 75)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 255));
+  app->add_flag("--exec", o.exec, "Become COMMAND (same pid) instead of running it as a child");
+  auto formatter = std::make_shared<Formatter>();
+  formatter->column_width(32);
+  app->formatter(formatter);
+  app->footer(k_footer);
+  app->prefix_command();
+  if (auto stop = parse(*app, argc, argv)) return *stop;
+  if (auto stop = split_positionals(app->remaining(), o)) return *stop;
+
+  try {
+    // Before locking: a mistyped command creates no pidfile.
+    std::string executable;
+    try {
+      executable = ipc::find_executable(o.command.front());
+    } catch (const ipc::Error& e) {
+      return command_failure(e);
+    }
+    std::optional<ipc::Pidfile> pidfile;
+    try {
+      pidfile = ipc::Pidfile::acquire(o.pidfile, lock_wait(o));
+    } catch (const ipc::Error& e) {
+      if (e.kind() != ipc::ErrorKind::lock_held) throw;
+      report(k_name, e.what());
+      return o.conflict_exit_code;
+    }
+    if (o.exec) return exec_command(*pidfile, executable, o.command);
+    return run_command(*pidfile, executable, o.command);
+  } catch (...) {
+    return fail(k_name);
+  }
+}
+
+}  // namespace cli
