@@ -19,6 +19,7 @@ namespace {
 
 const std::vector<Command> k_commands = {
     // Rows are added as subcommands land.
+    {"pidfile-run", "Run a command under a locked pidfile: never twice", cmd_pidfile_run},
 };
 
 // Levenshtein distance, for "did you mean".
