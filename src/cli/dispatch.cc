@@ -20,6 +20,8 @@ namespace {
 const std::vector<Command> k_commands = {
     // Rows are added as subcommands land.
     {"pidfile-run", "Run a command under a locked pidfile: never twice", cmd_pidfile_run},
+    {"fifo-send", "Send JSON messages into a FIFO, each whole, never interleaved", cmd_fifo_send},
+    {"fifo-recv", "Receive JSON messages from a FIFO, taking no more than it prints", cmd_fifo_recv},
 };
 
 // Levenshtein distance, for "did you mean".

@@ -1,0 +1,79 @@
+#pragma once
+/// Waiting on a descriptor with a deadline, stoppable by signals without races.
+///
+/// The FIFO commands block for long times (a reader waiting for writers, a sender
+/// waiting for room in the pipe) and must still end cleanly on SIGINT/SIGTERM/SIGHUP:
+/// finish the message in hand, remove a FIFO they created, then go. A flag set by a
+/// handler and checked before a blocking call has a window where the signal is lost
+/// and the call blocks forever. StopSignals closes it the pselect way: the stop
+/// signals stay blocked, and are unblocked only atomically inside ppoll(), so a
+/// signal either arrives before the wait (pending, delivered as the wait starts) or
+/// during it (EINTR); both end the wait with Wait::stopped.
+///
+///   blocked ──ppoll(mask without stop signals)──► EINTR ──► received() != 0
+
+#include <poll.h>
+#include <signal.h>
+
+#include <chrono>
+#include <csignal>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ipc {
+
+using Clock = std::chrono::steady_clock;
+/// A point in time to give up at; nullopt waits forever.
+using Deadline = std::optional<Clock::time_point>;
+
+/// A deadline `seconds` from now (clamped to a year, so huge values cannot overflow).
+Deadline deadline_after(double seconds);
+
+/// Blocks the given signals in the calling thread and records the first one that
+/// arrives. One instance at a time per process (the handler writes a static flag).
+/// The destructor restores the previous handlers and signal mask.
+class StopSignals {
+ public:
+  explicit StopSignals(std::initializer_list<int> signals = {SIGINT, SIGTERM, SIGHUP});
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  ~StopSignals();
+
+  /// The stop signal received, or 0.
+  int received() const noexcept;
+  /// The mask to wait with: the caller's mask with the stop signals unblocked.
+  const sigset_t* wait_mask() const noexcept { return &m_wait_mask; }
+  /// Dies by the received signal (default action, unblocked), as a shell expects of a
+  /// command that was interrupted. Does nothing when no signal was received. Call it
+  /// after cleaning up: no destructor runs.
+  void reraise() const;
+
+ private:
+  sigset_t m_old_mask{};
+  sigset_t m_wait_mask{};
+  std::vector<std::pair<int, struct sigaction>> m_old_actions;
+};
+
+enum class Wait { ready, timeout, stopped };
+
+/// Waits until `fd` is ready for `events` (POLLIN / POLLOUT; errors and hang-ups count
+/// as ready: the next read/write reports them), the deadline passes, or a stop signal
+/// arrives. fd < 0 just sleeps until the deadline. EINTR from other signals is retried.
+Wait wait_fd(int fd, short events, const Deadline& deadline, const StopSignals* stop);
+
+/// Writes all of `data` to `fd`, blocking or not (EAGAIN waits for POLLOUT), across
+/// short writes and EINTR. `name` is what messages call the descriptor. Returns the
+/// number of write() calls made. Throws Error: io ("NAME: broken pipe" when the reader
+/// is gone; the caller must ignore SIGPIPE), or io "NAME: interrupted" when a stop
+/// signal arrived (the caller tells it from a failure by stop->received()).
+std::size_t write_all(int fd, std::string_view data, std::string_view name,
+                      const StopSignals* stop);
+
+/// The Error thrown when a stop signal ended a blocking call on `name`.
+[[noreturn]] void throw_interrupted(std::string_view name);
+
+}  // namespace ipc
