@@ -26,3 +26,63 @@ wait_for() {
 socket_accepts() {
   [ -S "$1" ] && socat -u /dev/null "UNIX-CONNECT:$1" 2>/dev/null
 }
+
+# --- serve / request / notify suites ----------------------------------------
+# Servers started with spawn_server (and pids given to track_pid) are stopped by
+# stop_tracked, which those suites call from teardown.
+HANDLERS="$BATS_TEST_DIRNAME/handlers"
+
+# process_running PID: true while PID exists and is not a zombie.
+process_running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z* ]]
+}
+
+# process_gone PID: true once PID has exited (a zombie counts as gone).
+process_gone() {
+  ! process_running "$1"
+}
+
+# track_pid PID: stop_tracked will TERM (then KILL) and reap PID.
+track_pid() {
+  TRACKED_PIDS+=("$1")
+}
+
+# spawn_server SOCK ARG...: runs `ipcat serve SOCK ARG...` in the background with its
+# stderr in $SERVER_ERR, sets SERVER_PID, and waits (10 s) until SOCK accepts.
+spawn_server() {
+  local sock=$1
+  shift
+  SERVER_ERR="$BATS_TEST_TMPDIR/serve.${#TRACKED_PIDS[@]}.err"
+  "$IPCAT" serve "$sock" "$@" </dev/null >"$SERVER_ERR.out" 2>"$SERVER_ERR" 3>&- &
+  SERVER_PID=$!
+  track_pid "$SERVER_PID"
+  wait_for "ipcat serve on $sock" 10 socket_accepts "$sock" || {
+    echo "--- serve stderr:" >&2
+    cat "$SERVER_ERR" >&2
+    return 1
+  }
+}
+
+# stop_pid PID: SIGTERM, up to 15 s to exit, then SIGKILL; reaps it and returns its status.
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || true
+  if ! wait_for "pid $1 to exit" 15 process_gone "$1"; then
+    kill -KILL "$1" 2>/dev/null || true
+  fi
+  wait "$1" 2>/dev/null
+}
+
+# stop_tracked: stops everything track_pid / spawn_server recorded in this test.
+stop_tracked() {
+  local pid
+  for pid in "${TRACKED_PIDS[@]}"; do stop_pid "$pid" || true; done
+  TRACKED_PIDS=()
+}
+
+# assert_json FILTER [TEXT]: TEXT ($output by default) is JSON and satisfies the jq FILTER.
+assert_json() {
+  local text=${2-$output}
+  jq -e "$1" <<<"$text" >/dev/null 2>&1 || fail "expected <$text> to satisfy jq filter: $1"
+}
