@@ -93,9 +93,9 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
       const auto& o = self->m_pool.m_options;
       Json j = error_object("HandlerTimeout", "worker timed out after " + ms_text(o.timeout) + " and was restarted");
       j["limit"] = static_cast<double>(o.timeout.count()) / 1000.0;
+      self->m_dying = true;  // before finish_job(), which hands out the next job
       self->finish_job(encode(j));
       self->m_pool.m_log.error("worker_timeout", {self->pool_field(), {"worker", std::to_string(self->m_index)}});
-      self->m_dying = true;
       self->m_child->signal(SIGTERM);
       self->m_timer.expires_after(o.kill_grace);
       self->m_timer.async_wait([self, gen](const boost::system::error_code& e2) {
@@ -176,6 +176,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
 
   void bad_output(const std::string& reply, const std::string& why) {
     m_pool.m_log.error("bad_worker_output", {pool_field(), {"worker", std::to_string(m_index)}, {"reason", why}});
+    m_dying = true;  // before finish_job(), which hands out the next job
     if (m_job) finish_job(reply);
     kill();
   }
