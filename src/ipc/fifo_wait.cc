@@ -35,12 +35,12 @@ Deadline deadline_after(double seconds) {
 
 StopSignals::StopSignals(std::initializer_list<int> signals) {
   s_received = 0;
-  sigset_t block;
-  sigemptyset(&block);
-  for (int sig : signals) sigaddset(&block, sig);
+  sigemptyset(&m_stop_set);
+  for (int sig : signals) sigaddset(&m_stop_set, sig);
   // Block first, so no signal slips in between installing the handler and the first wait.
-  if (int err = pthread_sigmask(SIG_BLOCK, &block, &m_old_mask); err != 0)
+  if (int err = pthread_sigmask(SIG_BLOCK, &m_stop_set, &m_old_mask); err != 0) {
     throw_errno("pthread_sigmask", err);
+  }
   m_wait_mask = m_old_mask;
   for (int sig : signals) {
     sigdelset(&m_wait_mask, sig);
@@ -60,6 +60,14 @@ StopSignals::~StopSignals() {
 }
 
 int StopSignals::received() const noexcept {
+  if (s_received == 0) {
+    // ppoll() returns at once while a descriptor is ready, and restores the mask before
+    // a pending signal is delivered: under a steady flow of data a stop signal would
+    // wait forever. Taking it from the pending set closes that hole.
+    timespec zero{0, 0};
+    int sig = ::sigtimedwait(&m_stop_set, nullptr, &zero);
+    if (sig > 0) s_received = sig;
+  }
   return s_received;
 }
 

@@ -43,7 +43,8 @@ class StopSignals {
   StopSignals& operator=(const StopSignals&) = delete;
   ~StopSignals();
 
-  /// The stop signal received, or 0.
+  /// The stop signal received, or 0. Also takes a stop signal that is pending: one
+  /// that ppoll() never delivered because a descriptor was always ready first.
   int received() const noexcept;
   /// The mask to wait with: the caller's mask with the stop signals unblocked.
   const sigset_t* wait_mask() const noexcept { return &m_wait_mask; }
@@ -55,6 +56,7 @@ class StopSignals {
  private:
   sigset_t m_old_mask{};
   sigset_t m_wait_mask{};
+  sigset_t m_stop_set{};
   std::vector<std::pair<int, struct sigaction>> m_old_actions;
 };
 

@@ -426,6 +426,18 @@ TEST_P(FifoReaderTest, AStopSignalEndsTheWait) {
   EXPECT_EQ(stop.received(), SIGUSR1);
 }
 
+TEST(StopSignals, AreSeenEvenWhileTheDescriptorIsAlwaysReady) {
+  // ppoll() on a ready descriptor returns without delivering a pending signal: a
+  // steady flow of data must not hide a stop.
+  auto pipe = ipc::make_pipe();
+  write_str(pipe.write.get(), "{}\n");
+  ipc::StopSignals stop({SIGUSR2});
+  EXPECT_EQ(ipc::wait_fd(pipe.read.get(), POLLIN, std::nullopt, &stop), ipc::Wait::ready);
+  ::raise(SIGUSR2);
+  EXPECT_EQ(ipc::wait_fd(pipe.read.get(), POLLIN, std::nullopt, &stop), ipc::Wait::stopped);
+  EXPECT_EQ(stop.received(), SIGUSR2);
+}
+
 // --- the FIFO path ---------------------------------------------------------------
 
 TEST(FifoPath, IsCreatedWithExactlyTheModeAskedWhateverTheUmask) {
