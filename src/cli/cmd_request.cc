@@ -11,6 +11,7 @@
 #include "cli/exit_codes.h"
 #include "cli/options.h"
 #include "ipc/address.h"
+#include "ipc/auth.h"
 #include "ipc/client.h"
 #include "ipc/error.h"
 #include "ipc/json_lines.h"
@@ -32,6 +33,7 @@ struct RequestArgs {
   int verbose = 0;
   bool quiet = false;
   std::size_t max_line = 64 * 1024 * 1024;
+  std::string authkey_file;
 };
 
 void add_options(CLI::App& app, RequestArgs& a, bool reads_replies) {
@@ -43,6 +45,7 @@ void add_options(CLI::App& app, RequestArgs& a, bool reads_replies) {
       ->default_val(a.retries)
       ->check(CLI::NonNegativeNumber);
   app.add_option("--backoff", a.backoff, "Seconds before the first retry (doubling)")->default_val(a.backoff);
+  app.add_option("--authkey-file", a.authkey_file, "Authenticate with the HMAC-SHA256 handshake using this key (mode 0600)");
   if (reads_replies) {
     app.add_flag("-p,--pretty", a.pretty, "Indent replies");
     app.add_flag("-r,--raw", a.raw, "Print a string reply without quotes");
@@ -69,8 +72,12 @@ ipc::ClientConnection connect(const std::string& name, const RequestArgs& a, con
       say(name, address.display() + ": " + why + "; retrying in " + std::to_string(wait.count()) + " ms");
     };
   }
+  // The key is checked before connecting: a bad key file is the user's error, not the server's.
+  std::optional<ipc::AuthKey> key;
+  if (!a.authkey_file.empty()) key = ipc::AuthKey::load(a.authkey_file);
   auto t0 = Clock::now();
   auto conn = ipc::ClientConnection::connect(address, co, deadline);
+  if (key) conn.authenticate(*key, deadline);
   if (a.verbose > 0) {
     ipc::PeerInfo peer = conn.server_peer();
     char ms[32];
@@ -94,6 +101,9 @@ class ReplyPrinter {
   explicit ReplyPrinter(const RequestArgs& a) : m_args(a) {}
 
   void operator()(std::string_view line) {
+    // Without a key, an authkey server's first line is its challenge, not a reply.
+    if (m_count == 0 && m_args.authkey_file.empty() && ipc::parse_challenge(line))
+      throw ipc::Error(ipc::ErrorKind::permission, m_args.address + ": the server requires the authkey handshake (use --authkey-file)");
     std::string why;
     auto v = ipc::parse_json(line, &why);
     if (!v) throw ipc::Error(ipc::ErrorKind::protocol, "reply is not JSON: " + why);

@@ -1,9 +1,11 @@
 // ipcat serve: options -> Listener + Handler + Server, run until SIGTERM/SIGINT.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cctype>
 #include <map>
 #include <memory>
@@ -21,6 +23,9 @@
 #include "ipc/exec_handler.h"
 #include "ipc/listener.h"
 #include "ipc/log.h"
+#include "ipc/auth.h"
+#include "ipc/pidfile.h"
+#include "ipc/systemd.h"
 #include "ipc/pool_handler.h"
 #include "ipc/router_handler.h"
 #include "ipc/stream_handler.h"
@@ -50,6 +55,9 @@ struct ServeArgs {
   std::size_t max_queue = 1024;
   std::vector<std::string> routes;
   std::string route_key = "method";
+  std::string authkey_file;
+  std::string pidfile;
+  int ready_fd = -1;
   std::string log_format = "text";
   int verbose = 0;
   bool quiet = false;
@@ -93,6 +101,9 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--allow-gid", a.allow_gid, "Only peers with this gid (name or number; repeatable)");
   app.add_flag("--clear-env", a.clear_env, "Handlers get only the variables named by --pass-env (plus UCSPI ones)");
   app.add_option("--pass-env", a.pass_env, "With --clear-env: keep this variable (repeatable)");
+  app.add_option("--authkey-file", a.authkey_file, "Require the HMAC-SHA256 challenge-response handshake with this key (mode 0600)");
+  app.add_option("--pidfile", a.pidfile, "Hold a flock'd pidfile with our pid while running (exit 75 if held)");
+  app.add_option("--ready-fd", a.ready_fd, "Write a newline to fd N and close it once listening (s6 readiness)");
   app.add_option("--log-format", a.log_format, "Log lines on stderr as text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->default_val("text");
@@ -149,6 +160,27 @@ std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const Se
   return std::make_shared<ipc::ExecHandler>(io.get_executor(), std::move(eo), log);
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+/// Readiness, once the socket accepts: s6's --ready-fd and systemd's READY=1.
+void announce_ready(int ready_fd) {
+  if (ready_fd >= 0) {
+    [[maybe_unused]] auto n = ::write(ready_fd, "\n", 1);
+    ::close(ready_fd);
+  }
+  ipc::sd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()));
+}
+
+void keep_watchdog(boost::asio::steady_timer& timer, std::chrono::microseconds interval) {
+  ipc::sd_notify("WATCHDOG=1");
+  timer.expires_after(interval);
+  timer.async_wait([&timer, interval](const boost::system::error_code& ec) {
+    if (!ec) keep_watchdog(timer, interval);
+  });
+}
+
 int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   int sources = (a.echo ? 1 : 0) + (handler_argv.empty() ? 0 : 1) + (a.routes.empty() ? 0 : 1);
   if (sources != 1)
@@ -161,6 +193,19 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
                a.log_format == "json" ? ipc::LogFormat::json : ipc::LogFormat::text);
 
   ipc::Address address = ipc::parse_address(a.address);
+  // A pidfile first: a second instance must exit 75 before it touches the socket.
+  std::optional<ipc::Pidfile> pidfile;
+  if (!a.pidfile.empty()) {
+    pidfile.emplace(ipc::Pidfile::acquire(a.pidfile));
+    pidfile->write_pid(::getpid());
+  }
+  std::optional<ipc::AuthKey> authkey;
+  if (!a.authkey_file.empty()) authkey = ipc::AuthKey::load(a.authkey_file);
+  if (address.kind == ipc::Address::Kind::tcp && !is_loopback(address.host) && !authkey)
+    throw ipc::Error(ipc::ErrorKind::usage, address.display() + ": binding a non-loopback address needs --authkey-file");
+  if (authkey && a.mode == "connection")
+    throw ipc::Error(ipc::ErrorKind::usage, "--authkey-file does not work with --mode connection (the child owns the stream)");
+  if (a.ready_fd >= 0 && a.ready_fd <= 2) throw ipc::Error(ipc::ErrorKind::usage, "--ready-fd must be 3 or more");
   ipc::ListenOptions listen;
   listen.mode = mode_option(a.socket_mode, "--socket-mode");
   if (!a.socket_group.empty()) listen.group = gid_option(a.socket_group, "--socket-group");
@@ -172,6 +217,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   so.drain = seconds_option(a.drain, "--drain");
   for (const auto& u : a.allow_uid) so.allow_uids.push_back(uid_option(u, "--allow-uid"));
   for (const auto& g : a.allow_gid) so.allow_gids.push_back(gid_option(g, "--allow-gid"));
+  so.authkey = std::move(authkey);
 
   boost::asio::io_context io(1);
   std::shared_ptr<ipc::Handler> handler;
@@ -220,10 +266,15 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   ipc::Server& server = *server_storage;
   server.start();
   log.info("listening", {{"address", server.listener().display()}, {"mode", a.echo ? "echo" : a.mode}, {"handler", what}});
+  announce_ready(a.ready_fd);
+  boost::asio::steady_timer watchdog(io);
+  if (auto interval = ipc::watchdog_interval()) keep_watchdog(watchdog, *interval);
 
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log.info("signal", {{"name", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    ipc::sd_notify("STOPPING=1");
+    watchdog.cancel();
     server.stop([&] {
       signals.cancel();
       io.stop();

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <thread>
 
+#include "ipc/auth.h"
 #include "ipc/error.h"
 
 namespace ipc {
@@ -158,6 +159,28 @@ std::optional<std::string> ClientConnection::read_line(const Deadline& deadline)
     if (rc == 0) throw Error(ErrorKind::timeout, m_display + ": timed out waiting for a reply");
     read_available();
   }
+}
+
+void ClientConnection::authenticate(const AuthKey& key, const Deadline& deadline) {
+  auto line = read_line(deadline);
+  if (!line) throw Error(ErrorKind::protocol, m_display + ": connection closed before the authkey challenge");
+  auto challenge = parse_challenge(*line);
+  if (!challenge)
+    throw Error(ErrorKind::protocol, m_display + ": expected an authkey challenge, got: " + line->substr(0, 200) +
+                                         " (does the server use --authkey-file?)");
+  std::string nonce = new_nonce();
+  write_all(client_response_line(key.respond(*challenge), nonce) + "\n", deadline);
+  line = read_line(deadline);
+  if (!line) throw Error(ErrorKind::permission, m_display + ": authentication failed (connection closed)");
+  auto response = parse_server_response(*line);
+  if (!response) {
+    auto j = parse_json(*line);
+    if (j && j->is_object() && j->contains("error"))
+      throw Error(ErrorKind::permission, m_display + ": authentication failed (wrong key?)");
+    throw Error(ErrorKind::protocol, m_display + ": unexpected reply to the authkey response");
+  }
+  if (!key.verify(nonce, *response))
+    throw Error(ErrorKind::permission, m_display + ": the server failed to prove it knows the key");
 }
 
 PeerInfo ClientConnection::server_peer() const { return peer_of(m_fd.get(), m_display); }

@@ -46,6 +46,11 @@ class ClientConnection {
   /// (no such socket), refused, permission, timeout.
   static ClientConnection connect(const Address& address, const ConnectOptions& options, const Deadline& deadline);
 
+  /// Runs the client side of the authkey handshake (auth.h). Throws Error
+  /// {permission} when the server refuses the key or cannot prove it knows it,
+  /// {protocol} when the server does not speak the handshake.
+  void authenticate(const class AuthKey& key, const Deadline& deadline);
+
   /// Writes all of `data`. Throws Error{io} (peer gone) or {timeout}.
   void write_all(std::string_view data, const Deadline& deadline);
   /// Closes our sending side: the server sees EOF, answers what it has, then closes.

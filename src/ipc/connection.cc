@@ -2,6 +2,7 @@
 
 #include <boost/asio/write.hpp>
 
+#include "ipc/auth.h"
 #include "ipc/server.h"
 
 namespace asio = boost::asio;
@@ -18,8 +19,41 @@ Connection::Connection(Server& server, Socket socket, std::uint64_t id, PeerInfo
 void Connection::start() {
   boost::system::error_code ec;
   m_socket.non_blocking(true, ec);
+  if (m_server.m_options.authkey) start_handshake();
   arm_idle_timer();
   wait_readable();
+}
+
+void Connection::start_handshake() {
+  m_nonce = new_nonce();
+  m_unsent += challenge_line(m_nonce);
+  m_unsent += '\n';
+  do_write();
+  // A client that never answers must not hold a connection slot for long.
+  m_handshake_timer = std::make_unique<asio::steady_timer>(m_socket.get_executor());
+  m_handshake_timer->expires_after(k_handshake_timeout);
+  m_handshake_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->m_closed || self->m_nonce.empty()) return;
+    self->m_server.m_log.info("handshake_timeout", {{"connection", std::to_string(self->m_id)}, {"peer", self->m_peer.describe()}});
+    self->close();
+  });
+}
+
+void Connection::on_handshake_line(std::string_view line) {
+  auto response = parse_client_response(line);
+  const AuthKey& key = *m_server.m_options.authkey;
+  if (!response || !key.verify(m_nonce, response->response)) {
+    m_nonce.clear();
+    m_server.m_log.info("authentication_failed", {{"connection", std::to_string(m_id)}, {"peer", m_peer.describe()}});
+    m_read_done = true;
+    add_final(encode(error_object("Forbidden", "authentication failed")));
+    return;
+  }
+  m_nonce.clear();
+  if (m_handshake_timer) m_handshake_timer->cancel();
+  m_unsent += server_response_line(key.respond(response->challenge));
+  m_unsent += '\n';
+  do_write();
 }
 
 void Connection::refuse(const std::string& reply_line) {
@@ -38,6 +72,7 @@ void Connection::close() {
   boost::system::error_code ec;
   m_socket.close(ec);
   if (m_idle_timer) m_idle_timer->cancel();
+  if (m_handshake_timer) m_handshake_timer->cancel();
   m_unsent.clear();
   m_server.connection_closed(this);
 }
@@ -91,6 +126,10 @@ void Connection::process_lines() {
     if (m_slots.size() - m_head >= o.max_pending) break;
     auto r = m_decoder.next();
     if (r.status == LineDecoder::Status::line) {
+      if (!m_nonce.empty()) {
+        on_handshake_line(r.line);
+        continue;
+      }
       if (m_shutting_down) {
         add_final(encode(error_object("ShuttingDown", "server is shutting down")));
         break;

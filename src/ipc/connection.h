@@ -63,6 +63,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void maybe_resume_or_close();
   bool pending() const noexcept { return m_head < m_slots.size(); }
   void arm_idle_timer();
+  void start_handshake();
+  void on_handshake_line(std::string_view line);
 
   Server& m_server;
   Socket m_socket;
@@ -83,6 +85,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool m_shutting_down = false;
   bool m_closed = false;
   bool m_processing = false;  // inside process_lines()
+  std::string m_nonce;        // our challenge while the authkey handshake is pending
+  std::unique_ptr<boost::asio::steady_timer> m_handshake_timer;
 };
 
 }  // namespace ipc

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "ipc/error.h"
+#include "ipc/systemd.h"
 
 namespace ipc {
 namespace {
@@ -151,7 +152,7 @@ Listener Listener::open(const Address& address, const ListenOptions& options) {
     }
     case Address::Kind::fd:
     case Address::Kind::systemd: {
-      int fd = address.fd;
+      int fd = address.kind == Address::Kind::systemd ? systemd_listen_fd(address.path) : address.fd;
       int type = 0, listening = 0;
       socklen_t len = sizeof type;
       if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)

@@ -86,7 +86,7 @@ void Server::on_accept(Protocol::socket socket) {
   std::uint64_t id = m_next_id++;
   PeerInfo peer = peer_of(socket.native_handle(), m_listener.display());
   if (m_stream && allowed(peer)) {
-    m_log.debug("connection", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
+    m_log.info("connection_accepted", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
     int fd = socket.release();
     set_nonblocking(fd, false);  // the child expects plain blocking stdio
     m_stream->serve(fd, id, peer, [this] { connection_closed(nullptr); });
@@ -99,7 +99,7 @@ void Server::on_accept(Protocol::socket socket) {
     connection->refuse(encode(error_object("Forbidden", "peer " + peer.describe() + " is not allowed")));
     return;
   }
-  m_log.debug("connection", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
+  m_log.info("connection_accepted", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
   connection->start();
 }
 

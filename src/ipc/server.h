@@ -19,9 +19,11 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "ipc/auth.h"
 #include "ipc/handler.h"
 #include "ipc/json_lines.h"
 #include "ipc/listener.h"
@@ -43,6 +45,8 @@ struct ServerOptions {
   std::size_t max_unsent = 4 * 1024 * 1024;
   std::vector<uid_t> allow_uids;  ///< empty: anyone the socket mode lets in
   std::vector<gid_t> allow_gids;
+  /// When set, every connection must pass the authkey handshake (auth.h) first.
+  std::optional<AuthKey> authkey;
 };
 
 class Server {
