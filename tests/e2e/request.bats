@@ -161,6 +161,15 @@ stale_socket() {
   assert_equal "$(cat "$dir/received")" '{"a":1}'
 }
 
+@test "stdin: 5000 lines of 1 KB flow both ways without deadlock" {
+  spawn_server "$sock" --echo
+  pad=$(head -c 1000 /dev/zero | tr '\0' y)
+  seq 1 5000 | sed "s/.*/{\"i\":&,\"pad\":\"$pad\"}/" >"$dir/in"
+  run --separate-stderr request --timeout 20 "$sock" <"$dir/in"
+  assert_success
+  assert_equal "$output" "$(cat "$dir/in")"
+}
+
 @test "stdin: empty input sends nothing and exits 0" {
   spawn_server "$sock" --echo
   run --separate-stderr request "$sock" </dev/null
@@ -321,6 +330,14 @@ stale_socket() {
   spawn_server "$sock" --echo
   run --separate-stderr request --max-line 100 "$sock" "\"$(head -c 200 /dev/zero | tr '\0' x)\""
   assert_equal "$status" 76
+}
+
+@test "74: the server resets the connection mid-exchange" {
+  line_server "$sock" reset
+  run --separate-stderr request "$sock" '{"a":1}'
+  assert_equal "$status" 74
+  [[ $stderr == "ipcat: request: $sock: "*"reset"* ]]
+  assert_output ""
 }
 
 # --- other servers ------------------------------------------------------------------

@@ -74,6 +74,14 @@ request() {
   assert_equal "$output" "$(cat "$dir/in")"
 }
 
+@test "echo: a 5 MB request and its reply pass through intact (with --max-line 8 MB)" {
+  spawn_server "$sock" --echo --max-line 8000000
+  printf '{"k":"%s"}\n' "$(head -c 5000000 /dev/zero | tr '\0' x)" >"$dir/big"
+  run --separate-stderr request --timeout 20 "$sock" <"$dir/big"
+  assert_success
+  assert_equal "$output" "$(cat "$dir/big")"
+}
+
 @test "socat as the client: 1000 pipelined lines, 1000 replies in order" {
   spawn_server "$sock" --echo
   seq 1 1000 | sed 's/.*/["socat",&]/' >"$dir/in"
@@ -153,6 +161,17 @@ request() {
   assert_json '.type == "LineTooLong"' "${lines[0]}"
 }
 
+@test "--max-line defaults to 1 MiB" {
+  spawn_server "$sock" --echo
+  printf '"%s"\n' "$(head -c $((1048576 - 2)) /dev/zero | tr '\0' x)" >"$dir/fits"
+  run --separate-stderr request --timeout 20 "$sock" <"$dir/fits"
+  assert_success
+  assert_equal "$output" "$(cat "$dir/fits")"
+  printf '"%s"\n' "$(head -c $((1048576 - 1)) /dev/zero | tr '\0' x)" >"$dir/too-long"
+  run raw_client "$sock" <"$dir/too-long"
+  assert_json '.type == "LineTooLong" and .limit == 1048576' "${lines[0]}"
+}
+
 @test "--max-line: an endless line without a newline is answered LineTooLong, not buffered" {
   spawn_server "$sock" --echo --max-line 100
   # A client that streams 1 MiB with no newline, then reads one line.
@@ -220,6 +239,13 @@ time.sleep(30)
   run --separate-stderr request --timeout 5 "$sock" '{}'
   assert_success
   assert_json '.left | type == "number"'
+}
+
+@test "handler: a large stderr is drained as it comes and does not block a successful handler" {
+  spawn_server "$sock" sh -c 'cat >/dev/null; head -c 1000000 /dev/zero >&2; echo "{\"ok\":true}"'
+  run --separate-stderr request --timeout 10 "$sock" '{}'
+  assert_success
+  assert_output '{"ok":true}'
 }
 
 @test "handler: surrounding whitespace in its output is dropped and the reply re-encoded compactly" {
@@ -300,6 +326,18 @@ time.sleep(30)
   assert_json 'type == "string" and length == 900'
 }
 
+@test "handler: --max-output defaults to 1 MiB" {
+  spawn_server "$sock" "$HANDLERS/big-reply" 1000000
+  run --separate-stderr request "$sock" '{}'
+  assert_success
+  assert_json 'length == 1000000'
+  sock2="$dir/over.sock"
+  spawn_server "$sock2" "$HANDLERS/big-reply" 1100000
+  run --separate-stderr request "$sock2" '{}'
+  assert_equal "$status" 1
+  assert_json '.type == "BadHandlerOutput" and .limit == 1048576'
+}
+
 @test "handler: endless output is cut off at --max-output; the server carries on" {
   spawn_server "$sock" --max-output 4096 yes
   run --separate-stderr request --timeout 10 "$sock" < <(printf '%s\n' '{"a":1}' '{"a":2}')
@@ -356,6 +394,17 @@ time.sleep(30)
   run --separate-stderr request "$sock" '{}'
   assert_success
   assert_output "{\"connection\":\"$((c + 1))\",\"request\":\"1\"}"
+}
+
+@test "handler: IPCAT_CONNECTION counts connections from 1" {
+  # No readiness probe here (it would be connection 1): the socket appears only once
+  # it listens, so its existence is enough.
+  "$IPCAT" serve "$sock" "$HANDLERS/env-dump" "$dir" </dev/null >/dev/null 2>"$dir/serve.err" 3>&- &
+  track_pid "$!"
+  wait_for "the socket" 10 test -S "$sock"
+  run --separate-stderr request "$sock" '{}'
+  assert_success
+  assert_output '{"connection":"1","request":"1"}'
 }
 
 @test "handler: UCSPI and IPCAT_ variables in serve's own environment are replaced, not duplicated" {
@@ -496,6 +545,53 @@ time.sleep(30)
   done
 }
 
+@test "20 clients at once are all answered" {
+  spawn_server "$sock" --echo
+  pids=()
+  for i in $(seq 1 20); do
+    "$IPCAT" request --timeout 20 "$sock" "{\"client\":$i}" >"$dir/client.$i" 2>&1 3>&- &
+    pids+=("$!")
+    track_pid "$!"
+  done
+  for i in $(seq 1 20); do
+    reap "${pids[i - 1]}"
+    assert_equal "$status" 0
+    assert_equal "$(cat "$dir/client.$i")" "{\"client\":$i}"
+  done
+}
+
+@test "a client that never reads its replies does not hold up other clients" {
+  # --drain 1: at teardown the greedy client's unread replies can never be delivered.
+  spawn_server "$sock" --echo --drain 1
+  # Sends 10 KB requests as fast as it can and never reads; says so once the server
+  # has stopped taking more (its sends stall for half a second).
+  python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.setblocking(False)
+line = b"{\"pad\":\"" + b"z" * 10000 + b"\"}\n"
+stalled_since = None
+while True:
+    try:
+        s.send(line)
+        stalled_since = None
+    except BlockingIOError:
+        now = time.monotonic()
+        stalled_since = stalled_since or now
+        if now - stalled_since > 0.5:
+            break
+        time.sleep(0.05)
+open(sys.argv[2], "w").close()
+time.sleep(30)
+' "$sock" "$dir/stalled" </dev/null >/dev/null 2>&1 3>&- &
+  track_pid "$!"
+  wait_for "the greedy client to stall" 20 test -e "$dir/stalled"
+  run --separate-stderr request --timeout 5 "$sock" '{"other":"client"}'
+  assert_success
+  assert_output '{"other":"client"}'
+}
+
 @test "a request received whole runs to completion after its client has gone" {
   spawn_server "$sock" --drain 2 "$HANDLERS/gate" "$dir"
   run --separate-stderr request --timeout 0.5 --retries 0 "$sock" '{"gate":true,"abandoned":1}'
@@ -547,6 +643,22 @@ time.sleep(30)
   assert_equal "$status" 64
   [[ $stderr == "ipcat: serve: $long: "*"sun_path"* ]]
   assert_file_not_exists "$long"
+}
+
+@test "a socket path in a directory that does not exist is an error naming it" {
+  run --separate-stderr timeout 10 "$IPCAT" serve "$dir/missing/s.sock" --echo
+  assert_equal "$status" 73
+  [[ $stderr == "ipcat: serve: $dir/missing/s.sock: "* ]]
+  assert_file_not_exists "$dir/missing"
+}
+
+@test "--socket-mode that is not an octal mode is a usage error" {
+  for mode in 999 rw-rw---- 0x1ff ''; do
+    run --separate-stderr timeout 10 "$IPCAT" serve "$sock" --echo --socket-mode "$mode"
+    assert_equal "$status" 64
+    [[ $stderr == "ipcat: serve: "*"--socket-mode"* ]]
+  done
+  assert_file_not_exists "$sock"
 }
 
 @test "a live socket at the path is refused with an error naming it; the first server still serves" {

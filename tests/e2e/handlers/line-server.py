@@ -5,9 +5,11 @@ Usage: line-server.py SOCK MODE [LOG]
   MODE close:   read one line, append it to LOG, close without replying
   MODE garbage: read one line, append it to LOG, reply with a line that is not JSON
   MODE pong:    reply {"pong":N} to every line N of the connection, until EOF
+  MODE reset:   once data arrives, close without reading it (the client sees a reset)
 Serves connections one at a time until killed.
 """
 import json
+import select
 import socket
 import sys
 
@@ -30,6 +32,9 @@ def send(conn, data):
 while True:
     conn, _ = server.accept()
     with conn:
+        if mode == "reset":
+            select.select([conn], [], [], 10)
+            continue
         reader = conn.makefile("rb")
         n = 0
         try:
