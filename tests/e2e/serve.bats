@@ -479,7 +479,6 @@ time.sleep(30)
 }
 
 @test "serve: '--' before HANDLER ends serve's options; what follows is the handler's argv" {
-  skip "BUG: 'ipcat serve ADDRESS -- HANDLER' takes '--' itself as the handler ('--: command not found')"
   spawn_server "$sock" --timeout 5 -- jq -c --arg opt --echo '{opt: $opt, req: .}'
   run --separate-stderr request "$sock" '{"a":1}'
   assert_success
