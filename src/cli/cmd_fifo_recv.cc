@@ -17,6 +17,7 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/options.h"
 #include "ipc/error.h"
 #include "ipc/fifo.h"
 #include "ipc/fifo_reader.h"
@@ -40,6 +41,7 @@ constexpr const char* k_footer =
     "its bare text). Only the bytes of the messages printed are taken from the FIFO:\n"
     "what follows them stays there for the next reader (as long as some process\n"
     "keeps the FIFO open: the kernel drops a FIFO's bytes when the last one closes).\n"
+    "A message counts once its newline arrives (fifo-send always ends lines).\n"
     "Blank lines are skipped. Invalid lines (not JSON, or longer than --max-line) are\n"
     "reported on stderr with their line number and skipped; they do not count in -n.\n\n"
     "The FIFO is held open read-write, so writers may come and go: the command waits\n"
@@ -63,15 +65,6 @@ struct Options {
   bool remove = false;
   std::size_t max_line = ipc::k_default_max_line;
 };
-
-mode_t parse_mode(const std::string& text) {
-  if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos ||
-      std::stoul(text, nullptr, 8) > 0777) {
-    throw ipc::Error(ipc::ErrorKind::usage,
-                     "--mode '" + text + "': not an octal mode from 0 to 0777");
-  }
-  return static_cast<mode_t>(std::stoul(text, nullptr, 8));
-}
 
 // -q: "print nothing, exit status only" (DESIGN.md §5), errors included.
 void silence_stderr() {
@@ -112,7 +105,7 @@ class Output {
 };
 
 int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remover) {
-  ipc::EnsuredFifo fifo = ipc::ensure_fifo(o.path, parse_mode(o.mode));
+  ipc::EnsuredFifo fifo = ipc::ensure_fifo(o.path, mode_option(o.mode, "--mode"));
   if (o.remove && fifo.created) remover = ipc::FifoRemover(o.path, fifo.id);
 
   ipc::ReaderOptions reader_options;

@@ -17,6 +17,7 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/options.h"
 #include "ipc/error.h"
 #include "ipc/fifo.h"
 #include "ipc/fifo_writer.h"
@@ -65,15 +66,6 @@ struct Options {
   bool quiet = false;
 };
 
-mode_t parse_mode(const std::string& text) {
-  if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos ||
-      std::stoul(text, nullptr, 8) > 0777) {
-    throw ipc::Error(ipc::ErrorKind::usage,
-                     "--mode '" + text + "': not an octal mode from 0 to 0777");
-  }
-  return static_cast<mode_t>(std::stoul(text, nullptr, 8));
-}
-
 // -q: "print nothing, exit status only" (DESIGN.md §5), errors included.
 void silence_stderr() {
   int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -83,7 +75,7 @@ void silence_stderr() {
 }
 
 int send(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remover) {
-  mode_t mode = parse_mode(o.mode);
+  mode_t mode = mode_option(o.mode, "--mode");
   ipc::WriterOptions writer_options{o.allow_large, " (--allow-large sends it anyway)"};
   // Stdin is read only when there is no BODY/ITEM, so probes run without stdin.
   std::optional<std::string> message;
