@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -73,7 +74,8 @@ void FifoWriter::flush() {
 std::size_t send_lines(int in_fd, FifoWriter& writer, std::string_view in_name) {
   std::size_t before = writer.sent();
   std::string buf;
-  std::size_t pos = 0;  // start of the line being assembled
+  std::size_t pos = 0;   // start of the line being assembled
+  std::size_t scan = 0;  // where the search for '\n' resumes: a long line is scanned once
   std::size_t line_no = 0;
   std::string chunk(k_read_chunk, '\0');
   bool eof = false;
@@ -113,8 +115,12 @@ std::size_t send_lines(int in_fd, FifoWriter& writer, std::string_view in_name) 
       buf.append(chunk.data(), static_cast<std::size_t>(n));
     }
     for (;;) {
-      const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
-      if (nl == nullptr) break;
+      scan = std::max(scan, pos);
+      const void* nl = std::memchr(buf.data() + scan, '\n', buf.size() - scan);
+      if (nl == nullptr) {
+        scan = buf.size();
+        break;
+      }
       std::size_t end = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data());
       take(std::string_view(buf).substr(pos, end - pos));
       pos = end + 1;
@@ -124,6 +130,7 @@ std::size_t send_lines(int in_fd, FifoWriter& writer, std::string_view in_name) 
       pos = buf.size();
     }
     buf.erase(0, pos);
+    scan -= std::min(scan, pos);
     pos = 0;
     // Nothing more to hand right now (or ever): what is queued goes out.
     writer.flush();
