@@ -148,6 +148,7 @@ int run_command(ipc::Pidfile& pidfile, const std::string& executable,
   spawn.argv = argv;
   // Like flock(1): the lock stays held while COMMAND lives, even if we are SIGKILLed.
   spawn.keep_fd = pidfile.fd();
+  spawn.pid_file_fd = pidfile.fd();  // the child writes its pid before it execs
   std::unique_ptr<ipc::Child> child;
   try {
     child = ipc::Child::spawn(io.get_executor(), spawn);

@@ -27,6 +27,21 @@ namespace {
 struct ChildSetup {
   bool own_group;
   int keep_fd;
+  int pid_file_fd;
+
+  // Async-signal-safe "PID\n" into the pidfile (no snprintf, no allocation).
+  static void write_own_pid(int fd) {
+    char buf[24];
+    char* end = buf + sizeof buf;
+    char* p = end;
+    *--p = '\n';
+    for (long v = ::getpid(); v > 0; v /= 10) *--p = static_cast<char>('0' + v % 10);
+    auto len = static_cast<std::size_t>(end - p);
+    if (::pwrite(fd, p, len, 0) == static_cast<ssize_t>(len)) {
+      [[maybe_unused]] int rc = ::ftruncate(fd, static_cast<off_t>(len));
+      ::fsync(fd);
+    }
+  }
 
   template <typename Launcher>
   bp2::error_code on_exec_setup(Launcher&, const bp2::filesystem::path&, const char* const*) const {
@@ -45,6 +60,7 @@ struct ChildSetup {
       for (int fd = 3; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     if (keep_fd >= 0) ::fcntl(keep_fd, F_SETFD, 0);
+    if (pid_file_fd >= 0) write_own_pid(pid_file_fd);
     return {};
   }
 };
@@ -144,7 +160,7 @@ std::unique_ptr<Child> Child::spawn(const boost::asio::any_io_executor& executor
   auto proc = launcher(executor, ec, bp2::filesystem::path(options.executable), args,
                        bp2::process_stdio{stdio_fd(options.stdin_fd, 0), stdio_fd(options.stdout_fd, 1),
                                           stdio_fd(options.stderr_fd, 2)},
-                       ChildSetup{options.own_process_group, options.keep_fd});
+                       ChildSetup{options.own_process_group, options.keep_fd, options.pid_file_fd});
   if (ec) {
     // The child exited after its exec failed: reap it, or it stays a zombie.
     if (launcher.pid > 0) {

@@ -53,6 +53,9 @@ struct SpawnOptions {
   bool own_process_group = true;
   /// Keep this fd open (not close-on-exec) in the child, at the same number; -1 for none.
   int keep_fd = -1;
+  /// The child writes its own pid ("PID\n", fsync'd) into this file before exec, so
+  /// a pidfile names the child before the child can run any code of its own; -1: none.
+  int pid_file_fd = -1;
 
   static constexpr int k_inherit = -2;
 };

@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 
 #include "ipc/auth.h"
+#include "ipc/json_scan.h"
 #include "ipc/server.h"
 
 namespace asio = boost::asio;
@@ -153,14 +154,16 @@ void Connection::submit(std::string_view line) {
   std::uint64_t seq = m_base_seq + m_slots.size();
   m_slots.emplace_back();
   ++m_requests;
-  if (!is_json(line)) {
+  JsonScan scan = scan_json(line);
+  if (scan == JsonScan::reencode && !is_json(line)) scan = JsonScan::invalid;
+  if (scan == JsonScan::invalid) {
     std::string why;
     parse_json(line, &why);
     m_server.m_log.debug("parse_error", {{"connection", std::to_string(m_id)}, {"reason", why}});
     on_reply(seq, encode(error_object("ParseError", "request is not valid JSON: " + why)));
     return;
   }
-  RequestContext ctx{m_id, m_requests, &m_peer};
+  RequestContext ctx{m_id, m_requests, &m_peer, scan == JsonScan::compact};
   if (m_server.m_log.enabled(LogLevel::debug))
     m_server.m_log.debug("request", {{"connection", std::to_string(m_id)}, {"request", std::to_string(m_requests)}});
   m_server.m_handler->handle(ctx, line, [self = shared_from_this(), seq](Reply reply) {

@@ -3,10 +3,14 @@
 
 namespace ipc {
 
-void EchoHandler::handle(const RequestContext&, std::string_view line, ReplyCallback done) {
-  // Already validated by the server; re-encoding makes the reply compact.
-  auto value = parse_json(line);
-  done(value ? encode(*value) : std::string(line));
+void EchoHandler::handle(const RequestContext& context, std::string_view line, ReplyCallback done) {
+  // Already validated by the server; a line that is not compact yet is re-encoded.
+  if (context.compact) {
+    done(std::string(line));
+    return;
+  }
+  auto value = compact_form(line);
+  done(value ? std::move(*value) : std::string(line));
 }
 
 }  // namespace ipc

@@ -213,9 +213,9 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       std::string_view out = trim(m_stdout);
       if (!out.empty()) {
         std::string why;
-        auto value = parse_json(out, &why);
+        auto value = compact_form(out, &why);
         if (value) {
-          reply = encode(*value);
+          reply = std::move(*value);
         } else {
           Json j = error_object("BadHandlerOutput", "handler output is not one JSON value: " + why);
           log.error("bad_handler_output", {conn, req, {"reason", why}});

@@ -22,6 +22,7 @@ struct RequestContext {
   std::uint64_t connection = 0;  ///< connection number, from 1
   std::uint64_t request = 0;     ///< request number on that connection, from 1
   const PeerInfo* peer = nullptr;  ///< valid for the duration of handle() only
+  bool compact = false;  ///< the line is already compact JSON (json_scan.h)
 };
 
 using Reply = std::optional<std::string>;

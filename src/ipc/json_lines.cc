@@ -1,5 +1,7 @@
 #include "ipc/json_lines.h"
 
+#include "ipc/json_scan.h"
+
 #include <cstring>
 
 namespace ipc {
@@ -77,6 +79,21 @@ std::optional<Json> parse_json(std::string_view text, std::string* why) {
     }
     return std::nullopt;
   }
+}
+
+std::optional<std::string> compact_form(std::string_view text, std::string* why) {
+  switch (scan_json(text)) {
+    case JsonScan::compact:
+      return std::string(text);
+    case JsonScan::invalid:
+      if (why != nullptr) parse_json(text, why);
+      return std::nullopt;
+    case JsonScan::reencode:
+      break;
+  }
+  auto value = parse_json(text, why);
+  if (!value) return std::nullopt;
+  return encode(*value);
 }
 
 std::string encode(const Json& value) {

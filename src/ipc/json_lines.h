@@ -62,6 +62,11 @@ bool is_json(std::string_view text);
 /// Parses one JSON value; std::nullopt (and *why set) on invalid JSON or UTF-8.
 std::optional<Json> parse_json(std::string_view text, std::string* why = nullptr);
 
+/// `text` (one JSON value) in compact form: itself when it already is (the fast
+/// path, see json_scan.h), else parsed and encoded. nullopt (and *why set) when
+/// it is not valid JSON / UTF-8.
+std::optional<std::string> compact_form(std::string_view text, std::string* why = nullptr);
+
 /// Compact encoding, keys in the order given; invalid UTF-8 in strings is replaced,
 /// never thrown; NaN/Infinity cannot occur (they encode as null).
 std::string encode(const Json& value);

@@ -165,13 +165,13 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
       return;
     }
     std::string why;
-    auto value = parse_json(line, &why);
+    auto value = compact_form(line, &why);
     if (!value) {
       bad_output(encode(error_object("BadHandlerOutput", "worker reply is not one JSON value: " + why)), why);
       return;
     }
     m_failures = 0;  // it answered: healthy
-    finish_job(value->is_null() ? Reply() : Reply(encode(*value)));
+    finish_job(*value == "null" ? Reply() : Reply(std::move(*value)));
   }
 
   void bad_output(const std::string& reply, const std::string& why) {

@@ -14,6 +14,12 @@ namespace asio = boost::asio;
 using Protocol = asio::generic::stream_protocol;
 
 namespace ipc {
+namespace {
+
+/// After --drain: how long the last replies (ShuttingDown) get to reach their clients.
+constexpr std::chrono::milliseconds k_final_grace{1000};
+
+}  // namespace
 
 Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<Handler> handler, ServerOptions options,
                const Log& log)
@@ -133,11 +139,18 @@ void Server::stop(std::function<void()> on_stopped) {
     if (e) return;
     m_log.error("drain_timeout", {{"connections", std::to_string(m_connections.size())},
                                   {"in_flight", std::to_string(in_flight())}});
+    // Killed requests are answered ShuttingDown; their connections close once that
+    // is written. A client that does not read it gets k_final_grace, then is cut.
     if (m_handler) m_handler->abort_all();
     if (m_stream) m_stream->abort_all();
-    std::vector<std::shared_ptr<Connection>> left;
-    for (auto& [_, c] : m_connections) left.push_back(c);
-    for (auto& c : left) c->close();
+    m_timer.expires_after(k_final_grace);
+    m_timer.async_wait([this](const boost::system::error_code& e2) {
+      if (e2) return;
+      std::vector<std::shared_ptr<Connection>> left;
+      for (auto& [_, c] : m_connections) left.push_back(c);
+      for (auto& c : left) c->close();
+      check_stopped();
+    });
     check_stopped();
   });
   check_stopped();
