@@ -234,6 +234,19 @@ lines_in() {
   assert_equal "$status" 0
 }
 
+@test "a closed stdout is exit 74 with a message, not a death by SIGPIPE" {
+  hold_fifo
+  put '{"n":1}\n'
+  # stdout is a pipe whose reader is already gone (SIGPIPE at its default, as a shell leaves it).
+  run --separate-stderr timeout 10 python3 -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+sys.exit(subprocess.call([os.environ["IPCAT"], "fifo-recv", sys.argv[1]], stdout=w))' "$FIFO"
+  assert_equal "$status" 74
+  assert_equal "$stderr" "ipcat: fifo-recv: stdout: broken pipe (the reader went away)"
+}
+
 @test "usage errors are 64: -n with --follow, -n 0" {
   run --separate-stderr "$IPCAT" fifo-recv -n 2 --follow "$FIFO"
   assert_equal "$status" 64
