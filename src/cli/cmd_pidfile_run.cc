@@ -45,8 +45,9 @@ constexpr const char* k_description =
     "everything after it (after an optional --) is the command.\n";
 
 constexpr const char* k_footer =
-    "PIDFILE holds COMMAND's pid and a newline, fsync'd, from the moment COMMAND has\n"
-    "started (it is empty, and already locked, in between). TERM INT HUP QUIT USR1\n"
+    "PIDFILE holds COMMAND's pid and a newline, fsync'd, written by the new process\n"
+    "itself before it executes COMMAND: whoever reads the file while COMMAND runs\n"
+    "finds its pid (the file is empty, and already locked, only before). TERM INT HUP QUIT USR1\n"
     "USR2 are forwarded to COMMAND's process group. COMMAND inherits the locked\n"
     "descriptor: if ipcat itself is killed, COMMAND keeps the lock.\n"
     "When COMMAND exits, the pidfile is removed (only if the path still names the\n"
