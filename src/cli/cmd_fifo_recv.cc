@@ -84,11 +84,12 @@ std::string seconds_text(double s) {
 class Output {
  public:
   explicit Output(const ipc::StopSignals& stop) : m_stop(stop) {}
-  void add(const ipc::Json& value, bool raw) {
-    if (raw && value.is_string()) {
-      m_buf += value.get_ref<const std::string&>();
+  /// `text` is compact JSON; with `raw`, a string is printed without quotes.
+  void add(const std::string& text, bool raw) {
+    if (raw && !text.empty() && text.front() == '"') {
+      m_buf += ipc::Json::parse(text).get_ref<const std::string&>();
     } else {
-      m_buf += ipc::encode(value);
+      m_buf += text;
     }
     m_buf += '\n';
   }

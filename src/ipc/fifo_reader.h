@@ -45,7 +45,7 @@ class FifoReader {
   struct Event {
     enum class Kind { message, invalid, timeout, stopped };
     Kind kind;
-    Json value;            ///< Kind::message: the message
+    std::string value;     ///< Kind::message: the message, as compact JSON text
     std::size_t line = 0;  ///< message / invalid: its line number in what this reader read, from 1
     std::string why;       ///< Kind::invalid: why it was skipped
   };

@@ -85,20 +85,20 @@ std::size_t send_lines(int in_fd, FifoWriter& writer, std::string_view in_name) 
     ++line_no;
     std::string_view line = trim(raw);
     if (line.empty()) return;
+    std::string why;
+    auto compact = compact_form(line, &why);  // sent compact (DESIGN.md §3); usually as it came
     // The lines before this one go out before it is refused: "nothing after it" holds.
+    if (!compact) {
+      writer.flush();
+      throw Error(ErrorKind::invalid_input, where() + ": not valid JSON: " + why);
+    }
     try {
-      writer.check_size(line, where());
+      writer.check_size(*compact, where());
     } catch (...) {
       writer.flush();
       throw;
     }
-    if (!is_json(line)) {
-      writer.flush();
-      std::string why;
-      parse_json(line, &why);
-      throw Error(ErrorKind::invalid_input, where() + ": not valid JSON: " + why);
-    }
-    writer.send(line);
+    writer.send(*compact);
   };
 
   while (!eof) {
