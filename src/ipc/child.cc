@@ -4,11 +4,13 @@
 #include <linux/close_range.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/posix/default_launcher.hpp>
+#include <boost/process/v2/posix/fork_and_forget_launcher.hpp>
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 #include <cerrno>
@@ -28,6 +30,30 @@ struct ChildSetup {
   bool own_group;
   int keep_fd;
   int pid_file_fd;
+  bool tell_stderr;  // no parent waits for the exec status: say it on stderr
+
+  // After a failed exec, in the child. _exit, never exit(): atexit handlers and
+  // stdio buffers belong to the parent's copy of the program.
+  template <typename Launcher>
+  void on_exec_error(Launcher&, const bp2::filesystem::path& executable, const char* const*&,
+                     const bp2::error_code& ec) const {
+    int err = ec.value();
+    if (tell_stderr) {
+      const char* path = executable.c_str();
+      const char* why = ::strerrordesc_np(err);
+      struct iovec parts[] = {{const_cast<char*>("ipcat: cannot execute "), 22},
+                              {const_cast<char*>(path), std::strlen(path)},
+                              {const_cast<char*>(": "), 2},
+                              {const_cast<char*>(why ? why : "error"), why ? std::strlen(why) : 5},
+                              {const_cast<char*>("\n"), 1}};
+      [[maybe_unused]] auto n = ::writev(2, parts, 5);
+    }
+    ::_exit(err == ENOENT ? 127 : 126);
+  }
+  // Boost 1.81 detects the hook above through this (unevaluated) five-argument form.
+  template <typename Launcher>
+  void on_exec_error(Launcher&, const bp2::error_code&, const bp2::filesystem::path&, const char* const*&,
+                     const bp2::error_code&) const;
 
   // Async-signal-safe "PID\n" into the pidfile (no snprintf, no allocation).
   static void write_own_pid(int fd) {
@@ -149,23 +175,32 @@ std::unique_ptr<Child> Child::spawn(const boost::asio::any_io_executor& executor
 
   std::vector<std::string> args(options.argv.begin() + (options.argv.empty() ? 0 : 1), options.argv.end());
   std::vector<const char*> envp;
-  bp2::posix::default_launcher launcher;
   if (options.env) {
     envp.reserve(options.env->size() + 1);
     for (const auto& e : *options.env) envp.push_back(e.c_str());
     envp.push_back(nullptr);
-    launcher.env = envp.data();
   }
   bp2::error_code ec;
-  auto proc = launcher(executor, ec, bp2::filesystem::path(options.executable), args,
-                       bp2::process_stdio{stdio_fd(options.stdin_fd, 0), stdio_fd(options.stdout_fd, 1),
-                                          stdio_fd(options.stderr_fd, 2)},
-                       ChildSetup{options.own_process_group, options.keep_fd, options.pid_file_fd});
+  int launched_pid = -1;
+  auto launch = [&](auto launcher) {
+    if (options.env) launcher.env = envp.data();
+    auto p = launcher(executor, ec, bp2::filesystem::path(options.executable), args,
+                      bp2::process_stdio{stdio_fd(options.stdin_fd, 0), stdio_fd(options.stdout_fd, 1),
+                                         stdio_fd(options.stderr_fd, 2)},
+                      ChildSetup{options.own_process_group, options.keep_fd, options.pid_file_fd,
+                                 !options.report_exec_failure});
+    launched_pid = launcher.pid;
+    return p;
+  };
+  // The default launcher blocks until exec succeeded (to report failure); the
+  // fork-and-forget one returns at once, which is what a busy server wants.
+  auto proc = options.report_exec_failure ? launch(bp2::posix::default_launcher())
+                                          : launch(bp2::posix::fork_and_forget_launcher());
   if (ec) {
     // The child exited after its exec failed: reap it, or it stays a zombie.
-    if (launcher.pid > 0) {
+    if (launched_pid > 0) {
       int st = 0;
-      while (::waitpid(launcher.pid, &st, 0) < 0 && errno == EINTR) {
+      while (::waitpid(launched_pid, &st, 0) < 0 && errno == EINTR) {
       }
     }
     int err = ec.value();

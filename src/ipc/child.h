@@ -53,6 +53,11 @@ struct SpawnOptions {
   bool own_process_group = true;
   /// Keep this fd open (not close-on-exec) in the child, at the same number; -1 for none.
   int keep_fd = -1;
+  /// true: wait until the child has exec'd and throw if exec failed (the event loop
+  /// is blocked meanwhile). false: return right after fork; a failed exec shows as
+  /// exit status 127 (not found) or 126 (cannot execute) with the reason on the
+  /// child's stderr. Handlers use false: the executable was checked at start.
+  bool report_exec_failure = true;
   /// The child writes its own pid ("PID\n", fsync'd) into this file before exec, so
   /// a pidfile names the child before the child can run any code of its own; -1: none.
   int pid_file_fd = -1;
