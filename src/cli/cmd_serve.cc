@@ -53,6 +53,7 @@ struct ServeArgs {
   std::string mode = "request";
   std::size_t workers = 0;  // 0: one per CPU
   std::size_t max_queue = 1024;
+  std::size_t max_per_uid = 0;
   std::vector<std::string> routes;
   std::string route_key = "method";
   std::string authkey_file;
@@ -74,6 +75,8 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--max-queue", a.max_queue, "Pool mode: requests waiting for a worker; beyond it: Overloaded")
       ->default_val(a.max_queue)
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-per-uid", a.max_per_uid, "Requests in flight per peer uid; beyond it: Overloaded (0: no limit)")
+      ->default_val(a.max_per_uid);
   app.add_option("--route", a.routes, "NAME=COMMAND: run COMMAND for requests whose route key is NAME (repeatable)");
   app.add_option("--route-key", a.route_key, "Request field that selects the route")->default_val("method");
   app.add_option("--socket-mode", a.socket_mode, "Mode of the socket file, set before it is reachable")
@@ -215,6 +218,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   so.max_connections = a.max_connections;
   so.idle_timeout = seconds_option(a.idle_timeout, "--idle-timeout");
   so.drain = seconds_option(a.drain, "--drain");
+  so.max_per_uid = a.max_per_uid;
   for (const auto& u : a.allow_uid) so.allow_uids.push_back(uid_option(u, "--allow-uid"));
   for (const auto& g : a.allow_gid) so.allow_gids.push_back(gid_option(g, "--allow-gid"));
   so.authkey = std::move(authkey);

@@ -166,7 +166,24 @@ void Connection::submit(std::string_view line) {
   RequestContext ctx{m_id, m_requests, &m_peer, scan == JsonScan::compact};
   if (m_server.m_log.enabled(LogLevel::debug))
     m_server.m_log.debug("request", {{"connection", std::to_string(m_id)}, {"request", std::to_string(m_requests)}});
+  // --max-per-uid: one user cannot take every handler slot from the others.
+  const std::size_t per_uid = m_server.m_options.max_per_uid;
+  if (per_uid > 0 && m_peer.is_unix) {
+    std::size_t& busy = m_server.m_per_uid[m_peer.uid];
+    if (busy >= per_uid) {
+      Json j = error_object("Overloaded", "uid " + std::to_string(m_peer.uid) + " has " + std::to_string(busy) +
+                                              " requests in flight (--max-per-uid " + std::to_string(per_uid) + ")");
+      j["limit"] = per_uid;
+      on_reply(seq, encode(j));
+      return;
+    }
+    ++busy;
+  }
   m_server.m_handler->handle(ctx, line, [self = shared_from_this(), seq](Reply reply) {
+    if (self->m_server.m_options.max_per_uid > 0 && self->m_peer.is_unix) {
+      auto it = self->m_server.m_per_uid.find(self->m_peer.uid);
+      if (it != self->m_server.m_per_uid.end() && --it->second == 0) self->m_server.m_per_uid.erase(it);
+    }
     self->on_reply(seq, std::move(reply));
   });
 }

@@ -45,6 +45,8 @@ struct ServerOptions {
   std::size_t max_unsent = 4 * 1024 * 1024;
   std::vector<uid_t> allow_uids;  ///< empty: anyone the socket mode lets in
   std::vector<gid_t> allow_gids;
+  /// Requests in flight per peer uid (Unix sockets); beyond it: Overloaded. 0: off.
+  std::size_t max_per_uid = 0;
   /// When set, every connection must pass the authkey handshake (auth.h) first.
   std::optional<AuthKey> authkey;
 };
@@ -93,6 +95,7 @@ class Server {
   std::function<void()> m_on_stopped;
   boost::asio::steady_timer m_timer;  // accept retry after EMFILE; drain deadline
   std::vector<char> m_read_buffer;    // shared by all connections (one thread)
+  std::unordered_map<uid_t, std::size_t> m_per_uid;  // requests in flight per uid (--max-per-uid)
 };
 
 }  // namespace ipc

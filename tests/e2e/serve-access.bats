@@ -266,3 +266,23 @@ PY
   assert_not_exists "$pidfile"
   assert_not_exists "$sock"
 }
+
+@test "--max-per-uid: a uid's requests beyond the limit get Overloaded, the connection stays open" {
+  go="$BATS_TEST_TMPDIR/go"
+  serve_bg "$sock" -v --max-per-uid 1 -- sh -c "while [ ! -e '$go' ]; do sleep 0.01; done; cat"
+  wait_for "socket" 20 socket_accepts "$sock"
+  timeout 30 "$IPCAT" request --timeout 20 "$sock" <<<$'1\n2\n3' >"$BATS_TEST_TMPDIR/out" 3>&- &
+  client=$!
+  wait_for "third request read" 10 grep -Eq "request connection=[0-9]+ request=3" "$log"
+  touch "$go"
+  wait "$client" || true
+  run cat "$BATS_TEST_TMPDIR/out"
+  assert_line --index 0 1
+  assert_equal "$(jq -r .type <<<"${lines[1]}")" Overloaded
+  assert_equal "$(jq -r .limit <<<"${lines[1]}")" 1
+  assert_equal "$(jq -r .type <<<"${lines[2]}")" Overloaded
+  # Once the first is answered, the same uid is served again.
+  run "$IPCAT" request "$sock" 4
+  assert_success
+  assert_output 4
+}
