@@ -1,0 +1,150 @@
+# bash completion for ipcat(1)                                  -*- shell-script -*-
+# Installed as share/bash-completion/completions/ipcat. Self-contained: it does not
+# need the bash-completion package, but hands the words after a wrapped command
+# to that command's own completion when bash-completion is loaded.
+# tests/e2e/docs.bats checks the option lists below against `ipcat SUB --help`.
+
+# _ipcat_options SUB: every option SUB accepts.
+_ipcat_options() {
+  case $1 in
+    serve)
+      printf '%s ' -h --help --echo --mode --workers --max-queue --route --route-key \
+        --socket-mode --socket-group --max-line --max-connections --max-handlers \
+        --timeout --max-output --idle-timeout --drain --allow-uid --allow-gid \
+        --clear-env --pass-env --authkey-file --pidfile --ready-fd --log-format \
+        -v --verbose -q --quiet ;;
+    request)
+      printf '%s ' -h --help --timeout --retries --backoff --authkey-file -p --pretty \
+        -r --raw --max-line -v --verbose -q --quiet ;;
+    notify)
+      printf '%s ' -h --help --timeout --retries --backoff --authkey-file \
+        -v --verbose -q --quiet ;;
+    fifo-send)
+      printf '%s ' -h --help --mode --wait --allow-large --remove -q --quiet ;;
+    fifo-recv)
+      printf '%s ' -h --help -n --count --follow --timeout -r --raw -q --quiet --mode \
+        --remove --max-line ;;
+    pidfile-run)
+      printf '%s ' -h --help -w --wait -E --conflict-exit-code --exec ;;
+  esac
+}
+
+# _ipcat_value_options SUB: the options of SUB that take a value (the next word).
+_ipcat_value_options() {
+  case $1 in
+    serve)
+      printf '%s ' --mode --workers --max-queue --route --route-key --socket-mode \
+        --socket-group --max-line --max-connections --max-handlers --timeout \
+        --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
+        --authkey-file --pidfile --ready-fd --log-format ;;
+    request) printf '%s ' --timeout --retries --backoff --authkey-file --max-line ;;
+    notify) printf '%s ' --timeout --retries --backoff --authkey-file ;;
+    fifo-send) printf '%s ' --mode --wait ;;
+    fifo-recv) printf '%s ' -n --count --timeout --mode --max-line ;;
+    pidfile-run) printf '%s ' -w --wait -E --conflict-exit-code ;;
+  esac
+}
+
+# _ipcat_files: complete paths (sockets, FIFOs, pidfiles, key files).
+_ipcat_files() {
+  compopt -o filenames 2>/dev/null
+  local IFS=$'\n'
+  COMPREPLY=($(compgen -f -- "$cur"))
+}
+
+# _ipcat_command INDEX: the word at INDEX is a command to run (HANDLER, COMMAND);
+# complete it, or its arguments, like a command line of its own.
+_ipcat_command() {
+  if declare -F _command_offset >/dev/null; then
+    _command_offset "$1"
+  elif ((COMP_CWORD == $1)); then
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -c -- "$cur" | sort -u))
+  else
+    _ipcat_files
+  fi
+}
+
+_ipcat() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=
+  ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+  COMPREPLY=()
+
+  # The subcommand is the first word after ipcat.
+  if ((COMP_CWORD <= 1)); then
+    if [[ $cur == -* ]]; then
+      COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
+    else
+      COMPREPLY=($(compgen -W 'serve request notify fifo-send fifo-recv pidfile-run help' -- "$cur"))
+    fi
+    return 0
+  fi
+  local sub=${COMP_WORDS[1]}
+  if [[ $sub == help ]]; then
+    ((COMP_CWORD == 2)) &&
+      COMPREPLY=($(compgen -W 'serve request notify fifo-send fifo-recv pidfile-run' -- "$cur"))
+    return 0
+  fi
+  local options value_options
+  options=$(_ipcat_options "$sub")
+  [[ -n $options ]] || return 0
+  value_options=" $(_ipcat_value_options "$sub") "
+
+  # Walk the words before the cursor: count positionals, find `--` and the
+  # start of a wrapped command (serve HANDLER, pidfile-run COMMAND).
+  local i word positionals=0 command_at=0
+  for ((i = 2; i < COMP_CWORD; i++)); do
+    word=${COMP_WORDS[i]}
+    if [[ $word == -- ]]; then
+      command_at=$((i + 1))
+      break
+    elif [[ $word == -* && $word != *=* && $value_options == *" $word "* ]]; then
+      ((i++))
+    elif [[ $word != -* ]]; then
+      ((positionals++))
+      # serve ADDRESS HANDLER / pidfile-run PIDFILE COMMAND: the second
+      # positional starts the command; everything after it is its own.
+      if [[ ($sub == serve || $sub == pidfile-run) && $positionals == 2 ]]; then
+        command_at=$i
+        break
+      fi
+    fi
+  done
+  if ((command_at > 0)); then
+    _ipcat_command "$command_at"
+    return 0
+  fi
+
+  # The value of an option.
+  if [[ $value_options == *" $prev "* ]]; then
+    case $sub:$prev in
+      serve:--mode) COMPREPLY=($(compgen -W 'request connection pool' -- "$cur")) ;;
+      serve:--log-format) COMPREPLY=($(compgen -W 'text json' -- "$cur")) ;;
+      serve:--socket-group | serve:--allow-gid) COMPREPLY=($(compgen -g -- "$cur")) ;;
+      serve:--allow-uid) COMPREPLY=($(compgen -u -- "$cur")) ;;
+      serve:--pass-env) COMPREPLY=($(compgen -e -- "$cur")) ;;
+      serve:--socket-mode | fifo-send:--mode | fifo-recv:--mode)
+        COMPREPLY=($(compgen -W '0600 0660 0666' -- "$cur")) ;;
+      *:--authkey-file | serve:--pidfile) _ipcat_files ;;
+      *) ;; # a number, a name: nothing to offer
+    esac
+    return 0
+  fi
+
+  if [[ $cur == -* ]]; then
+    # pidfile-run reads options only up to PIDFILE.
+    if [[ $sub != pidfile-run || $positionals == 0 ]]; then
+      COMPREPLY=($(compgen -W "$options" -- "$cur"))
+    fi
+    return 0
+  fi
+
+  case $sub:$positionals in
+    serve:1 | pidfile-run:1) _ipcat_command "$COMP_CWORD" ;;
+    *:0) _ipcat_files ;; # ADDRESS, PATH, PIDFILE
+    *) ;;                # BODY / ITEMs
+  esac
+  return 0
+}
+
+complete -F _ipcat ipcat

@@ -1,0 +1,188 @@
+# fish completion for ipcat(1). Installed as share/fish/vendor_completions.d/ipcat.fish.
+# tests/e2e/docs.bats checks the options below against `ipcat SUB --help`.
+
+set -l __ipcat_subcommands serve request notify fifo-send fifo-recv pidfile-run help
+
+# The options of SUB that take a value (the next word), for walking the command line.
+function __ipcat_value_options -a sub
+    switch $sub
+        case serve
+            printf '%s\n' --mode --workers --max-queue --route --route-key --socket-mode \
+                --socket-group --max-line --max-connections --max-handlers --timeout \
+                --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
+                --authkey-file --pidfile --ready-fd --log-format
+        case request
+            printf '%s\n' --timeout --retries --backoff --authkey-file --max-line
+        case notify
+            printf '%s\n' --timeout --retries --backoff --authkey-file
+        case fifo-send
+            printf '%s\n' --mode --wait
+        case fifo-recv
+            printf '%s\n' -n --count --timeout --mode --max-line
+        case pidfile-run
+            printf '%s\n' -w --wait -E --conflict-exit-code
+    end
+end
+
+# Where the word being completed stands, printed as "SUB POSITIONALS COMMAND_START":
+# the subcommand, how many positional words come before it, and the index of the
+# first word of a wrapped command (serve HANDLER, pidfile-run COMMAND), 0 if none.
+function __ipcat_where
+    set -l tokens (commandline -opc)
+    set -l sub $tokens[2]
+    set -l value_options (__ipcat_value_options $sub)
+    set -l positionals 0
+    set -l i 3
+    while test $i -le (count $tokens)
+        set -l token $tokens[$i]
+        if test "$token" = --; and contains -- $sub serve pidfile-run
+            echo $sub $positionals (math $i + 1)
+            return
+        else if string match -q -- '-*' $token
+            if not string match -q -- '*=*' $token; and contains -- $token $value_options
+                set i (math $i + 1)
+            end
+        else
+            set positionals (math $positionals + 1)
+            if test $positionals -eq 2; and contains -- $sub serve pidfile-run
+                echo $sub $positionals $i
+                return
+            end
+        end
+        set i (math $i + 1)
+    end
+    echo $sub $positionals 0
+end
+
+# True when the word being completed may be an option of SUB.
+function __ipcat_option_of -a sub
+    set -l where (string split ' ' -- (__ipcat_where))
+    test "$where[1]" = $sub; or return 1
+    test $where[3] -eq 0; or return 1
+    # pidfile-run reads options only up to PIDFILE.
+    test $sub != pidfile-run; or test $where[2] -eq 0
+end
+
+# True when the word being completed is the first positional (ADDRESS, PATH, PIDFILE).
+function __ipcat_at_path
+    set -l where (string split ' ' -- (__ipcat_where))
+    contains -- "$where[1]" serve request notify fifo-send fifo-recv pidfile-run
+    and test $where[2] -eq 0 -a $where[3] -eq 0
+end
+
+# True when the word being completed belongs to a wrapped command line.
+function __ipcat_at_command
+    set -l where (string split ' ' -- (__ipcat_where))
+    contains -- "$where[1]" serve pidfile-run; or return 1
+    test $where[3] -gt 0; or test $where[2] -eq 1
+end
+
+# Completes the wrapped command line as if it were typed on its own.
+function __ipcat_complete_command
+    set -l where (string split ' ' -- (__ipcat_where))
+    set -l tokens (commandline -opc)
+    set -l current (commandline -ct)
+    if test $where[3] -eq 0; or test $where[3] -gt (count $tokens)
+        __fish_complete_command
+    else
+        __fish_complete_subcommand --commandline $tokens[$where[3]..-1] $current
+    end
+end
+
+# __ipcat_option SUB ARGS...: an option of SUB, offered while options are read.
+function __ipcat_option -a sub
+    complete -c ipcat -n "__ipcat_option_of $sub" $argv[2..-1]
+end
+
+complete -c ipcat -f
+
+# ipcat [--help | --version | SUBCOMMAND]
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -s h -l help -d 'Print help and exit'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -l version -d 'Print the version and exit'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a serve -d 'Answer JSON-line requests with a handler'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a request -d 'Send requests and print the replies'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a notify -d 'Send requests without waiting for replies'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a fifo-send -d 'Send JSON messages into a FIFO'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a fifo-recv -d 'Receive JSON messages from a FIFO'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a pidfile-run -d 'Run a command under a locked pidfile'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a help -d 'Show the help of a subcommand'
+complete -c ipcat -n "__fish_seen_subcommand_from help; and test (count (commandline -opc)) -eq 2" \
+    -a "serve request notify fifo-send fifo-recv pidfile-run"
+
+# Positionals and wrapped commands.
+complete -c ipcat -n __ipcat_at_path -F
+complete -c ipcat -n __ipcat_at_command -x -a '(__ipcat_complete_command)'
+
+# serve
+__ipcat_option serve -s h -l help -d 'Print help and exit'
+__ipcat_option serve -l echo -d 'Built-in handler: reply with the request'
+__ipcat_option serve -l mode -x -a 'request\t"a child per request" connection\t"a child per connection" pool\t"--workers long-lived children"' -d 'How the handler is run'
+__ipcat_option serve -l workers -x -d 'Pool mode: number of worker processes'
+__ipcat_option serve -l max-queue -x -d 'Pool mode: requests waiting for a worker'
+__ipcat_option serve -l route -x -d 'NAME=COMMAND: run COMMAND for route key NAME'
+__ipcat_option serve -l route-key -x -d 'Request field that selects the route'
+__ipcat_option serve -l socket-mode -x -a '0600 0660 0666' -d 'Mode of the socket file'
+__ipcat_option serve -l socket-group -x -a '(__fish_complete_groups)' -d 'Group of the socket file'
+__ipcat_option serve -l max-line -x -d 'Longest request line in bytes'
+__ipcat_option serve -l max-connections -x -d 'Connections served at once'
+__ipcat_option serve -l max-handlers -x -d 'Handler processes at once'
+__ipcat_option serve -l timeout -x -d 'Seconds a handler may run'
+__ipcat_option serve -l max-output -x -d 'Largest handler reply in bytes'
+__ipcat_option serve -l idle-timeout -x -d 'Close connections idle this many seconds'
+__ipcat_option serve -l drain -x -d 'Seconds in-flight requests get on SIGTERM'
+__ipcat_option serve -l allow-uid -x -a '(__fish_complete_users)' -d 'Only peers with this uid'
+__ipcat_option serve -l allow-gid -x -a '(__fish_complete_groups)' -d 'Only peers with this gid'
+__ipcat_option serve -l clear-env -d 'Handlers get only the variables named by --pass-env'
+__ipcat_option serve -l pass-env -x -a '(set --names --export)' -d 'With --clear-env: keep this variable'
+__ipcat_option serve -l authkey-file -r -F -d 'Require the HMAC-SHA256 handshake with this key'
+__ipcat_option serve -l pidfile -r -F -d 'Hold a locked pidfile while running'
+__ipcat_option serve -l ready-fd -x -d 'Write a newline to this fd once listening'
+__ipcat_option serve -l log-format -x -a 'text json' -d 'Log lines as text or json'
+__ipcat_option serve -s v -l verbose -d 'More detail on stderr'
+__ipcat_option serve -s q -l quiet -d 'Print nothing but errors'
+
+# request
+__ipcat_option request -s h -l help -d 'Print help and exit'
+__ipcat_option request -l timeout -x -d 'Seconds for the whole command'
+__ipcat_option request -l retries -x -d 'Connect retries while the server is not there yet'
+__ipcat_option request -l backoff -x -d 'Seconds before the first retry (doubling)'
+__ipcat_option request -l authkey-file -r -F -d 'Authenticate with the HMAC-SHA256 handshake'
+__ipcat_option request -s p -l pretty -d 'Indent replies'
+__ipcat_option request -s r -l raw -d 'Print a string reply without quotes'
+__ipcat_option request -l max-line -x -d 'Longest reply line accepted, in bytes'
+__ipcat_option request -s v -l verbose -d 'Peer credentials and timings on stderr'
+__ipcat_option request -s q -l quiet -d 'Print nothing but errors'
+
+# notify
+__ipcat_option notify -s h -l help -d 'Print help and exit'
+__ipcat_option notify -l timeout -x -d 'Seconds for the whole command'
+__ipcat_option notify -l retries -x -d 'Connect retries while the server is not there yet'
+__ipcat_option notify -l backoff -x -d 'Seconds before the first retry (doubling)'
+__ipcat_option notify -l authkey-file -r -F -d 'Authenticate with the HMAC-SHA256 handshake'
+__ipcat_option notify -s v -l verbose -d 'More detail on stderr'
+__ipcat_option notify -s q -l quiet -d 'Print nothing but errors'
+
+# fifo-send
+__ipcat_option fifo-send -s h -l help -d 'Print help and exit'
+__ipcat_option fifo-send -l mode -x -a '0600 0660 0666' -d 'Mode of a FIFO this command creates'
+__ipcat_option fifo-send -l wait -x -d 'With no reader yet, wait up to SEC seconds'
+__ipcat_option fifo-send -l allow-large -d 'Send messages larger than PIPE_BUF, not atomic'
+__ipcat_option fifo-send -l remove -d 'Remove the FIFO at exit if this command created it'
+__ipcat_option fifo-send -s q -l quiet -d 'Print nothing: the exit status tells'
+
+# fifo-recv
+__ipcat_option fifo-recv -s h -l help -d 'Print help and exit'
+__ipcat_option fifo-recv -s n -l count -x -d 'Print N messages, then exit'
+__ipcat_option fifo-recv -l follow -d 'Print every message until interrupted'
+__ipcat_option fifo-recv -l timeout -x -d 'Stop when no message arrived for SEC seconds'
+__ipcat_option fifo-recv -s r -l raw -d 'Print a string message as its bare text'
+__ipcat_option fifo-recv -s q -l quiet -d 'Print nothing: the exit status tells'
+__ipcat_option fifo-recv -l mode -x -a '0600 0660 0666' -d 'Mode of a FIFO this command creates'
+__ipcat_option fifo-recv -l remove -d 'Remove the FIFO at exit if this command created it'
+__ipcat_option fifo-recv -l max-line -x -d 'Longest line taken as a message, in bytes'
+
+# pidfile-run
+__ipcat_option pidfile-run -s h -l help -d 'Print help and exit'
+__ipcat_option pidfile-run -s w -l wait -x -d 'Wait up to SEC seconds for the lock (0: forever)'
+__ipcat_option pidfile-run -s E -l conflict-exit-code -x -d 'Exit status when the lock is held'
+__ipcat_option pidfile-run -l exec -d 'Become COMMAND (same pid) instead of running it'
