@@ -4,13 +4,12 @@
 #include <linux/close_range.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/posix/default_launcher.hpp>
-#include <boost/process/v2/posix/fork_and_forget_launcher.hpp>
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 #include <cerrno>
@@ -19,6 +18,8 @@
 #include <cstring>
 
 #include "ipc/error.h"
+
+extern char** environ;
 
 namespace bp2 = boost::process::v2;
 
@@ -30,25 +31,13 @@ struct ChildSetup {
   bool own_group;
   int keep_fd;
   int pid_file_fd;
-  bool tell_stderr;  // no parent waits for the exec status: say it on stderr
 
-  // After a failed exec, in the child. _exit, never exit(): atexit handlers and
-  // stdio buffers belong to the parent's copy of the program.
+  // After a failed exec, in the child: _exit, never exit() (atexit handlers and
+  // stdio buffers belong to the parent's copy of the program). The launcher has
+  // already sent errno to the parent, which reports it.
   template <typename Launcher>
-  void on_exec_error(Launcher&, const bp2::filesystem::path& executable, const char* const*&,
-                     const bp2::error_code& ec) const {
-    int err = ec.value();
-    if (tell_stderr) {
-      const char* path = executable.c_str();
-      const char* why = ::strerrordesc_np(err);
-      struct iovec parts[] = {{const_cast<char*>("ipcat: cannot execute "), 22},
-                              {const_cast<char*>(path), std::strlen(path)},
-                              {const_cast<char*>(": "), 2},
-                              {const_cast<char*>(why ? why : "error"), why ? std::strlen(why) : 5},
-                              {const_cast<char*>("\n"), 1}};
-      [[maybe_unused]] auto n = ::writev(2, parts, 5);
-    }
-    ::_exit(err == ENOENT ? 127 : 126);
+  void on_exec_error(Launcher&, const bp2::filesystem::path&, const char* const*&, const bp2::error_code&) const {
+    ::_exit(127);
   }
   // Boost 1.81 detects the hook above through this (unevaluated) five-argument form.
   template <typename Launcher>
@@ -169,33 +158,91 @@ Child::Child(const boost::asio::any_io_executor& executor, pid_t pid, bool own_g
   }
 }
 
+namespace {
+
+[[noreturn]] void throw_exec_error(const std::string& executable, int err) {
+  ErrorKind kind = err == ENOENT ? ErrorKind::not_found
+                   : (err == EACCES || err == ENOEXEC || err == EISDIR) ? ErrorKind::permission
+                                                                        : kind_from_errno(err);
+  throw Error(kind, executable + ": cannot execute: " + errno_text(err));
+}
+
+/// RAII for posix_spawn's two attribute objects.
+struct SpawnAttributes {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  SpawnAttributes() {
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawnattr_init(&attr);
+  }
+  ~SpawnAttributes() {
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::posix_spawnattr_destroy(&attr);
+  }
+  SpawnAttributes(const SpawnAttributes&) = delete;
+  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+};
+
+/// The handler path: no code of ours runs in the child, so glibc's posix_spawn
+/// (clone with CLONE_VM|CLONE_VFORK) does the same set-up as ChildSetup — stdio,
+/// every fd >= 3 closed, signal mask and dispositions reset, own process group —
+/// without copying the server's page tables. Exec errors come back as its result,
+/// and glibc reaps a child whose exec failed.
+pid_t spawn_posix(const SpawnOptions& options, const char* const* envp) {
+  SpawnAttributes sa;
+  const int fds[3] = {stdio_fd(options.stdin_fd, 0), stdio_fd(options.stdout_fd, 1), stdio_fd(options.stderr_fd, 2)};
+  for (int target = 0; target < 3; ++target) {
+    if (fds[target] != target) ::posix_spawn_file_actions_adddup2(&sa.actions, fds[target], target);
+  }
+  ::posix_spawn_file_actions_addclosefrom_np(&sa.actions, 3);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (options.own_process_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    ::posix_spawnattr_setpgroup(&sa.attr, 0);
+  }
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  ::posix_spawnattr_setsigmask(&sa.attr, &none);
+  ::posix_spawnattr_setsigdefault(&sa.attr, &all);
+  ::posix_spawnattr_setflags(&sa.attr, flags);
+  std::vector<char*> argv;
+  argv.reserve(options.argv.size() + 1);
+  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, options.executable.c_str(), &sa.actions, &sa.attr, argv.data(),
+                         const_cast<char* const*>(envp != nullptr ? envp : environ));
+  if (rc != 0) throw_exec_error(options.executable, rc);
+  return pid;
+}
+
+}  // namespace
+
 std::unique_ptr<Child> Child::spawn(const boost::asio::any_io_executor& executor, const SpawnOptions& options) {
   ensure_sigchld_default();
   std::fflush(nullptr);  // or buffered output is written twice, by parent and child
 
-  std::vector<std::string> args(options.argv.begin() + (options.argv.empty() ? 0 : 1), options.argv.end());
-  std::vector<const char*> envp;
+  std::vector<const char*> env_pointers;
   if (options.env) {
-    envp.reserve(options.env->size() + 1);
-    for (const auto& e : *options.env) envp.push_back(e.c_str());
-    envp.push_back(nullptr);
+    env_pointers.reserve(options.env->size() + 1);
+    for (const auto& e : *options.env) env_pointers.push_back(e.c_str());
+    env_pointers.push_back(nullptr);
   }
+  if (options.keep_fd < 0 && options.pid_file_fd < 0) {
+    pid_t pid = spawn_posix(options, options.env ? env_pointers.data() : nullptr);
+    return std::unique_ptr<Child>(new Child(executor, pid, options.own_process_group));
+  }
+
+  std::vector<std::string> args(options.argv.begin() + (options.argv.empty() ? 0 : 1), options.argv.end());
+  bp2::posix::default_launcher launcher;
+  if (options.env) launcher.env = env_pointers.data();
   bp2::error_code ec;
-  int launched_pid = -1;
-  auto launch = [&](auto launcher) {
-    if (options.env) launcher.env = envp.data();
-    auto p = launcher(executor, ec, bp2::filesystem::path(options.executable), args,
-                      bp2::process_stdio{stdio_fd(options.stdin_fd, 0), stdio_fd(options.stdout_fd, 1),
-                                         stdio_fd(options.stderr_fd, 2)},
-                      ChildSetup{options.own_process_group, options.keep_fd, options.pid_file_fd,
-                                 !options.report_exec_failure});
-    launched_pid = launcher.pid;
-    return p;
-  };
-  // The default launcher blocks until exec succeeded (to report failure); the
-  // fork-and-forget one returns at once, which is what a busy server wants.
-  auto proc = options.report_exec_failure ? launch(bp2::posix::default_launcher())
-                                          : launch(bp2::posix::fork_and_forget_launcher());
+  auto proc = launcher(executor, ec, bp2::filesystem::path(options.executable), args,
+                       bp2::process_stdio{stdio_fd(options.stdin_fd, 0), stdio_fd(options.stdout_fd, 1),
+                                          stdio_fd(options.stderr_fd, 2)},
+                       ChildSetup{options.own_process_group, options.keep_fd, options.pid_file_fd});
+  int launched_pid = launcher.pid;
   if (ec) {
     // The child exited after its exec failed: reap it, or it stays a zombie.
     if (launched_pid > 0) {
@@ -203,11 +250,7 @@ std::unique_ptr<Child> Child::spawn(const boost::asio::any_io_executor& executor
       while (::waitpid(launched_pid, &st, 0) < 0 && errno == EINTR) {
       }
     }
-    int err = ec.value();
-    ErrorKind kind = err == ENOENT ? ErrorKind::not_found
-                     : (err == EACCES || err == ENOEXEC || err == EISDIR) ? ErrorKind::permission
-                                                                          : kind_from_errno(err);
-    throw Error(kind, options.executable + ": cannot execute: " + errno_text(err));
+    throw_exec_error(options.executable, ec.value());
   }
   pid_t pid = proc.id();
   proc.detach();  // we own the pid from here: Child waits, kills and reaps it

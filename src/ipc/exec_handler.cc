@@ -46,7 +46,6 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       spawn.argv = o.argv;
       spawn.env = std::move(m_job.env);
       spawn.stdin_fd = in.read.get();
-      spawn.report_exec_failure = false;  // checked at start; do not block the loop
       spawn.stdout_fd = out.write.get();
       spawn.stderr_fd = err.write.get();
       m_child = Child::spawn(m_owner->m_executor, spawn);

@@ -55,7 +55,6 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
       s.env = o.env;
       s.env->push_back("IPCAT_WORKER=" + std::to_string(m_index));
       s.stdin_fd = in.read.get();
-      s.report_exec_failure = false;  // checked at start; do not block the loop
       s.stdout_fd = out.write.get();
       m_child = Child::spawn(m_pool.m_executor, s);
       set_nonblocking(in.write.get());

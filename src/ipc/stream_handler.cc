@@ -19,7 +19,6 @@ void StreamHandler::serve(int fd, std::uint64_t connection, const PeerInfo& peer
   for (auto& v : peer.ucspi_env()) s.env->push_back(std::move(v));
   s.env->push_back("IPCAT_CONNECTION=" + std::to_string(connection));
   s.stdin_fd = socket.get();
-  s.report_exec_failure = false;  // checked at start; do not block the loop
   s.stdout_fd = socket.get();
   std::unique_ptr<Child> child;
   try {

@@ -134,3 +134,39 @@ TEST(Child, FindExecutable) {
 }
 
 }  // namespace
+
+namespace {
+
+// The Boost.Process path (pre-exec hooks): keep_fd stays open, pid_file_fd gets
+// the child's own pid before exec, nothing else leaks.
+TEST(Child, HookPathKeepsOneFdAndWritesItsOwnPid) {
+  boost::asio::io_context io;
+  char path[] = "/tmp/ipcat-child-XXXXXX";
+  ipc::Fd file(::mkstemp(path));
+  ASSERT_TRUE(file.valid());
+  ::unlink(path);
+  auto out = ipc::make_pipe();
+  auto o = sh("ls /proc/self/fd; cat /proc/self/fd/" + std::to_string(file.get()));
+  o.stdout_fd = out.write.get();
+  o.keep_fd = file.get();
+  o.pid_file_fd = file.get();
+  auto child = Child::spawn(io.get_executor(), o);
+  out.write.reset();
+  std::string listing = read_all(out.read.get());
+  EXPECT_TRUE(child->wait().success());
+  // 0 1 2, the kept fd, ls's own directory fd; then the pid the child wrote.
+  EXPECT_NE(listing.find("\n" + std::to_string(file.get()) + "\n"), std::string::npos) << listing;
+  EXPECT_NE(listing.find(std::to_string(child->pid()) + "\n"), std::string::npos) << listing;
+}
+
+TEST(Child, HookPathExecFailureThrows) {
+  boost::asio::io_context io;
+  SpawnOptions o;
+  o.executable = "/nonexistent/handler";
+  o.argv = {"handler"};
+  o.keep_fd = 2;
+  EXPECT_THROW(Child::spawn(io.get_executor(), o), ipc::Error);
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+}
+
+}  // namespace
