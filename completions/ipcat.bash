@@ -10,7 +10,7 @@ _ipcat_options() {
     serve)
       printf '%s ' -h --help --echo --mode --workers --max-queue --route --route-key \
         --socket-mode --socket-group --max-line --max-connections --max-handlers \
-        --timeout --max-output --idle-timeout --drain --allow-uid --allow-gid \
+        --max-per-uid --timeout --max-output --idle-timeout --drain --allow-uid --allow-gid \
         --clear-env --pass-env --authkey-file --pidfile --ready-fd --log-format \
         -v --verbose -q --quiet ;;
     request)
@@ -34,8 +34,8 @@ _ipcat_value_options() {
   case $1 in
     serve)
       printf '%s ' --mode --workers --max-queue --route --route-key --socket-mode \
-        --socket-group --max-line --max-connections --max-handlers --timeout \
-        --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
+        --socket-group --max-line --max-connections --max-handlers --max-per-uid \
+        --timeout --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
         --authkey-file --pidfile --ready-fd --log-format ;;
     request) printf '%s ' --timeout --retries --backoff --authkey-file --max-line ;;
     notify) printf '%s ' --timeout --retries --backoff --authkey-file ;;
