@@ -69,6 +69,13 @@ _ipcat() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=
   ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
   COMPREPLY=()
+  # --option=value: bash splits the word at '=' (COMP_WORDBREAKS) into --option,
+  # '=' and value; readline completes only the part after the '='.
+  if [[ $cur == = ]]; then
+    cur=
+  elif [[ $prev == = ]] && ((COMP_CWORD > 2)); then
+    prev=${COMP_WORDS[COMP_CWORD - 2]}
+  fi
 
   # The subcommand is the first word after ipcat.
   if ((COMP_CWORD <= 1)); then
@@ -98,8 +105,10 @@ _ipcat() {
     if [[ $word == -- ]]; then
       command_at=$((i + 1))
       break
-    elif [[ $word == -* && $word != *=* && $value_options == *" $word "* ]]; then
+    elif [[ $word == -* && $value_options == *" $word "* ]]; then
       ((i++))
+      # --option=value arrives as three words.
+      [[ ${COMP_WORDS[i]} == = ]] && ((i++))
     elif [[ $word != -* ]]; then
       ((positionals++))
       # serve ADDRESS HANDLER / pidfile-run PIDFILE COMMAND: the second

@@ -190,6 +190,14 @@ bash_complete() {
   assert_output "$(help_choices serve --mode)"
   run bash_complete ipcat serve /tmp/x.sock --log-format ""
   assert_output "$(help_choices serve --log-format)"
+  # --mode=VALUE: bash hands it over split at '=' (COMP_WORDBREAKS).
+  run bash_complete ipcat serve --mode =
+  assert_output "$(help_choices serve --mode)"
+  run bash_complete ipcat serve --mode = po
+  assert_output pool
+  # A value given with '=' is no positional: the next word is still the ADDRESS.
+  run bash_complete ipcat serve --mode = pool ./x.sock slee
+  assert_line sleep
 }
 
 @test "bash: paths complete as files, the handler and the command after -- as commands" {
