@@ -48,8 +48,7 @@ _ipcat_value_options() {
 # _ipcat_files: complete paths (sockets, FIFOs, pidfiles, key files).
 _ipcat_files() {
   compopt -o filenames 2>/dev/null
-  local IFS=$'\n'
-  COMPREPLY=($(compgen -f -- "$cur"))
+  mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 }
 
 # _ipcat_command INDEX: the word at INDEX is a command to run (HANDLER, COMMAND);
@@ -58,8 +57,7 @@ _ipcat_command() {
   if declare -F _command_offset >/dev/null; then
     _command_offset "$1"
   elif ((COMP_CWORD == $1)); then
-    local IFS=$'\n'
-    COMPREPLY=($(compgen -c -- "$cur" | sort -u))
+    mapfile -t COMPREPLY < <(compgen -c -- "$cur" | sort -u)
   else
     _ipcat_files
   fi

@@ -220,6 +220,23 @@ bash_complete() {
   assert_output ""
 }
 
+@test "bash: with bash-completion loaded, the wrapped command's own completion takes over" {
+  local lib=/usr/share/bash-completion/bash_completion
+  [[ -f $lib ]] || skip "bash-completion is not installed (scripts/deps installs it)"
+  run bash --norc --noprofile -c '
+    source "$1" 2>/dev/null
+    source "$2"
+    COMP_WORDS=(ipcat pidfile-run ./x.pid ls --al)
+    COMP_CWORD=4
+    COMP_LINE="${COMP_WORDS[*]}"
+    COMP_POINT=${#COMP_LINE}
+    _ipcat 2>/dev/null
+    printf "%s\n" "${COMPREPLY[@]}" | sort -u' bash "$lib" "$ROOT/completions/ipcat.bash"
+  assert_success
+  assert_line --regexp '^--all ?$'
+  assert_line --regexp '^--almost-all ?$'
+}
+
 # --- zsh -----------------------------------------------------------------------
 
 # zsh_complete LINE: the matches zsh offers when Tab is pressed after LINE, in an
