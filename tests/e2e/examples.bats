@@ -147,7 +147,7 @@ start_daemon() {
 
 @test "fifo-pipeline: two producers, one consumer: every job arrives whole, exactly once" {
   local fifo=$BATS_TEST_TMPDIR/jobs out=$BATS_TEST_TMPDIR/consumer.out
-  "$EXAMPLES/fifo-pipeline/consumer.sh" "$fifo" 4 >"$out" 2>"$BATS_TEST_TMPDIR/consumer.err" &
+  "$EXAMPLES/fifo-pipeline/consumer.sh" "$fifo" 5 >"$out" 2>"$BATS_TEST_TMPDIR/consumer.err" &
   local consumer=$!
   track_pid "$consumer"
   wait_for "the consumer's FIFO" 10 test -p "$fifo"
@@ -158,7 +158,7 @@ start_daemon() {
   assert_success
   wait "$alice"
 
-  # The consumer stops by itself after 4 idle seconds.
+  # The consumer stops by itself after 5 idle seconds.
   wait_for "the consumer to finish" 30 process_gone "$consumer"
   wait "$consumer"
   run sort "$out"
