@@ -81,14 +81,16 @@ ClientConnection ClientConnection::connect(const Address& address, const Connect
       int fd = try_connect(sa, deadline, err);
       if (fd >= 0) return ClientConnection(Fd(fd), address.display());
     }
-    if (err == ETIMEDOUT || deadline.expired())
-      throw Error(ErrorKind::timeout, address.display() + ": timed out connecting");
-    if (!retryable(err) || attempt >= options.retries) {
+    if (err == ETIMEDOUT) throw Error(ErrorKind::timeout, address.display() + ": timed out connecting");
+    auto left = std::chrono::milliseconds(deadline.remaining_ms());
+    // Out of attempts or of time while nobody is there: say who is not there (66/69),
+    // which tells a health check more than "timed out".
+    if (!retryable(err) || attempt >= options.retries || left.count() <= 1) {
       ErrorKind kind = err == EAGAIN ? ErrorKind::timeout : kind_from_errno(err);
       if (err == ENOENT && address.kind == Address::Kind::unix_path) kind = ErrorKind::not_found;
-      throw Error(kind, address.display() + ": " + connect_error_text(err));
+      std::string tries = attempt > 0 ? " (after " + std::to_string(attempt + 1) + " attempts)" : "";
+      throw Error(kind, address.display() + ": " + connect_error_text(err) + tries);
     }
-    auto left = std::chrono::milliseconds(deadline.remaining_ms());
     auto nap = std::min(wait, left);
     if (options.on_retry) options.on_retry(connect_error_text(err), nap);
     std::this_thread::sleep_for(nap);
