@@ -300,11 +300,17 @@ void Child::async_wait(std::function<void(ExitStatus)> done, bool kill_group) {
     return;
   }
   m_pidfd->async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                      [this, done = std::move(done), kill_group](const boost::system::error_code& ec) {
-                        if (ec) return;  // cancelled: the Child is being destroyed or moved
-                        // waitid(WNOWAIT) tells us it exited without reaping it.
+                      [this, done = std::move(done), kill_group](const boost::system::error_code& ec) mutable {
+                        if (ec) return;  // cancelled: the Child is being destroyed
+                        // waitid(WNOWAIT) tells us it exited without reaping it. WNOHANG:
+                        // a wake-up can be spurious (a stale event for a reused fd
+                        // number); then we simply wait again, never block the loop.
                         siginfo_t info{};
-                        if (::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOWAIT) != 0) return;
+                        int rc = ::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOWAIT | WNOHANG);
+                        if (rc == 0 && info.si_pid == 0) {
+                          async_wait(std::move(done), kill_group);
+                          return;
+                        }
                         reap(kill_group);
                         done(*m_status);
                       });

@@ -70,7 +70,8 @@ bool is_json(std::string_view text) { return Json::accept(text); }
 std::optional<Json> parse_json(std::string_view text, std::string* why) {
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, but also out_of_range (406: a number like 1e400 overflows a double).
     if (why != nullptr) {
       // nlohmann's message starts with "[json.exception.parse_error.101] parse error at ...".
       std::string msg = e.what();

@@ -143,7 +143,6 @@ assert_hwm_grew_less_than() {
 }
 
 @test "numbers no double can hold (1e400) in requests never take the server down" {
-  skip "BUG: ipc::parse_json lets nlohmann's out_of_range (406, number overflow) escape: '[ 1e400 ]' kills serve (internal error)"
   start_server --echo
   run python3 "$client" lines "$sock" '1e400' '[ 1e400 ]' '{"n": -1e999}' '{"n":1e400}'
   assert_success
@@ -154,7 +153,6 @@ assert_hwm_grew_less_than() {
 }
 
 @test "numbers no double can hold in a routed request or a handler's reply never take the server down" {
-  skip "BUG: ipc::parse_json lets nlohmann's out_of_range escape: RouterHandler and the handler-reply path kill serve on 1e400"
   start_server --route "ok=$handler $state ok" --route "overflow=$handler $state overflow"
   run python3 "$client" lines "$sock" '{"method":"ok","n":1e400}' '{"method": "ok", "n": 1e400}' '{"method":"overflow"}'
   assert_success
@@ -442,7 +440,6 @@ assert_hwm_grew_less_than() {
 # --- soak -----------------------------------------------------------------------
 
 @test "after 10,000 mixed requests (ok, failing, timing out) descriptors and RSS are back near the start" {
-  skip "BUG: Child::async_wait blocks in waitid() on a spurious pidfd wake-up (stale epoll event): serve freezes, with --route ok=/bin/cat forever"
   start_server --timeout 0.5 --max-handlers 16 \
     --route ok=/bin/cat --route fail=/bin/false --route "slow=sleep 30"
   # Warm up with the same load shape (10 connections, each deep enough to reach the
