@@ -107,7 +107,7 @@ setup() {
     package=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
     [[ -n $package ]] || package=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
     [[ -n $package ]] || fail "$lib ($path): no package owns it"
-    grep -qE "(^|, )$package( |,|\$)" <<<"$depends" || fail "Depends '$depends' lacks $package (for $lib)"
+    grep -qE "(^|, )${package//+/\\+}( |,|\$)" <<<"$depends" || fail "Depends '$depends' lacks $package (for $lib)"
   done
   # Nothing it needs is missing when it runs from the unpacked root.
   run ldd "$root/usr/bin/ipcat"
