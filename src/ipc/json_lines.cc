@@ -37,7 +37,9 @@ LineDecoder::Result LineDecoder::next() {
       m_scan = m_pos;
     } else {
       m_scan = m_buf.size();
-      if (avail > m_max_line) {
+      // A trailing '\r' may be the first half of "\r\n": it does not count yet.
+      std::size_t counted = avail - (m_buf.back() == '\r' ? 1 : 0);
+      if (counted > m_max_line) {
         m_failed = true;
         return {Status::too_long, {}};
       }
@@ -65,9 +67,17 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
-bool is_json(std::string_view text) { return Json::accept(text); }
+// nlohmann_json takes a NUL byte for the end of input and ignores what follows
+// ("{}\0junk" parses): a NUL is never valid JSON text, so refuse it first.
+static bool has_nul(std::string_view text) { return std::memchr(text.data(), '\0', text.size()) != nullptr; }
+
+bool is_json(std::string_view text) { return !has_nul(text) && Json::accept(text); }
 
 std::optional<Json> parse_json(std::string_view text, std::string* why) {
+  if (has_nul(text)) {
+    if (why != nullptr) *why = "NUL byte in the text";
+    return std::nullopt;
+  }
   try {
     return Json::parse(text);
   } catch (const Json::exception& e) {

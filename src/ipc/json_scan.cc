@@ -148,6 +148,7 @@ class Scanner {
   static bool digit(char c) { return c >= '0' && c <= '9'; }
 
   bool number() {
+    const char* start = m_p;
     if (!at_end() && *m_p == '-') ++m_p;
     if (at_end()) return false;
     if (*m_p == '0') {
@@ -166,8 +167,13 @@ class Scanner {
       ++m_p;
       if (!at_end() && (*m_p == '+' || *m_p == '-')) ++m_p;
       if (at_end() || !digit(*m_p)) return false;
+      const char* exponent = m_p;
       while (!at_end() && digit(*m_p)) ++m_p;
+      // A 3-digit exponent may overflow a double, which the parser refuses: let it decide.
+      if (m_p - exponent >= 3) m_deep = true;
     }
+    // So may a very long number.
+    if (m_p - start > 300) m_deep = true;
     return true;
   }
 

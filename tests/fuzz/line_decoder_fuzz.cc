@@ -8,7 +8,7 @@
 //     the first too-long piece ends the stream (framing is lost);
 //   - each piece is trimmed of ASCII whitespace; blank pieces are skipped.
 // Also: every line is non-empty, trimmed, has no '\n'; after need_more the decoder
-// holds at most max_line bytes (it never buffers an overlong line); too_long and
+// holds at most max_line bytes, +1 for a trailing '\r' (never an overlong line); too_long and
 // end are sticky.
 //
 // Input layout: [max_line selector: 1 byte][cut seed: 4 bytes][stream ...]
@@ -52,7 +52,8 @@ Status drain(LineDecoder& d, Outcome& out) {
     auto r = d.next();
     if (r.status != Status::line) {
       if (r.status == Status::too_long) out.too_long = true;
-      if (r.status == Status::need_more && d.buffered() > d.max_line()) fail("buffers more than max_line");
+      // (+1: a trailing '\r' may be half of "\r\n" and does not count yet)
+      if (r.status == Status::need_more && d.buffered() > d.max_line() + 1) fail("buffers more than max_line");
       return r.status;
     }
     check_line(r.line, d.max_line());
