@@ -55,6 +55,11 @@ StopSignals::StopSignals(std::initializer_list<int> signals) {
 }
 
 StopSignals::~StopSignals() {
+  if (s_received != 0) {
+    timespec zero{0, 0};
+    while (::sigtimedwait(&m_stop_set, nullptr, &zero) > 0) {
+    }
+  }
   for (auto& [sig, old] : m_old_actions) ::sigaction(sig, &old, nullptr);
   pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
 }

@@ -35,7 +35,10 @@ Deadline deadline_after(double seconds);
 
 /// Blocks the given signals in the calling thread and records the first one that
 /// arrives. One instance at a time per process (the handler writes a static flag).
-/// The destructor restores the previous handlers and signal mask.
+/// The destructor restores the previous handlers and signal mask. Once a stop was
+/// received, the same signals still pending are taken first: a repeated stop is the
+/// same stop (`timeout`, `kill -- -PGID` after `kill PID`, a double Ctrl-C), not a
+/// death by the default action during the clean-up the first one started.
 class StopSignals {
  public:
   explicit StopSignals(std::initializer_list<int> signals = {SIGINT, SIGTERM, SIGHUP});

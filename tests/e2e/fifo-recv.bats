@@ -117,6 +117,13 @@ lines_in() {
   assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" $'{"round":1}\n{"round":2}\n{"round":3}'
 }
 
+@test "--follow under timeout(1) ends with 0 although the TERM comes twice (child, then group)" {
+  for round in 1 2 3; do
+    run timeout --preserve-status 1 "$IPCAT" fifo-recv --follow "$FIFO"
+    assert_equal "$status" 0
+  done
+}
+
 @test "--timeout: 75 naming the FIFO when nothing arrives, and when fewer than N did" {
   run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout 0.2 "$FIFO"
   assert_equal "$status" 75

@@ -438,6 +438,23 @@ TEST(StopSignals, AreSeenEvenWhileTheDescriptorIsAlwaysReady) {
   EXPECT_EQ(stop.received(), SIGUSR2);
 }
 
+
+TEST(StopSignals, ARepeatedStopDuringCleanUpIsTheSameStopNotADeath) {
+  // `timeout` sends SIGTERM to its child and then to the whole group: the second
+  // arrives while the first one's clean-up runs. Unblocking it with the default
+  // action restored would kill a `--follow` that is ending with status 0.
+  EXPECT_EXIT(
+      {
+        {
+          ipc::StopSignals stop({SIGUSR2});
+          ::raise(SIGUSR2);
+          if (stop.received() != SIGUSR2) std::_Exit(2);
+          ::raise(SIGUSR2);  // pending again, behind the one already taken
+        }
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
 // --- the FIFO path ---------------------------------------------------------------
 
 TEST(FifoPath, IsCreatedWithExactlyTheModeAskedWhateverTheUmask) {
