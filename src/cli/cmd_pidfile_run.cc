@@ -124,6 +124,7 @@ int exec_command(ipc::Pidfile& pidfile, const std::string& executable,
     ipc::throw_errno(pidfile.path() + ": fcntl", errno);
   }
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::fflush(nullptr);

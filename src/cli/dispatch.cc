@@ -17,13 +17,14 @@
 namespace cli {
 namespace {
 
-const std::vector<Command> k_commands = {
-    {"serve", "Listen on a socket and answer JSON-line requests with a handler", cmd_serve},
-    {"request", "Send JSON-line requests and print the replies", cmd_request},
-    {"notify", "Send JSON-line requests without waiting for replies", cmd_notify},
-    {"fifo-send", "Send JSON messages into a FIFO, each whole, never interleaved", cmd_fifo_send},
-    {"fifo-recv", "Receive JSON messages from a FIFO, taking no more than it prints", cmd_fifo_recv},
-    {"pidfile-run", "Run a command under a locked pidfile: never twice", cmd_pidfile_run},
+// constexpr: built at compile time, nothing to run (or throw) at start-up.
+constexpr std::array k_commands = {
+    Command{"serve", "Listen on a socket and answer JSON-line requests with a handler", cmd_serve},
+    Command{"request", "Send JSON-line requests and print the replies", cmd_request},
+    Command{"notify", "Send JSON-line requests without waiting for replies", cmd_notify},
+    Command{"fifo-send", "Send JSON messages into a FIFO, each whole, never interleaved", cmd_fifo_send},
+    Command{"fifo-recv", "Receive JSON messages from a FIFO, taking no more than it prints", cmd_fifo_recv},
+    Command{"pidfile-run", "Run a command under a locked pidfile: never twice", cmd_pidfile_run},
 };
 
 // Levenshtein distance, for "did you mean".

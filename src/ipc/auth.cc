@@ -1,13 +1,16 @@
 #include "ipc/auth.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <nettle/hmac.h>
+#include <nettle/memops.h>
+#include <nettle/sha2.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
+#include <boost/algorithm/hex.hpp>
 #include <cerrno>
+#include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "ipc/error.h"
@@ -18,29 +21,21 @@ namespace {
 
 constexpr std::size_t k_nonce_bytes = 32;
 
+// Nettle, not OpenSSL, for the MAC: a static libcrypto pulls its whole provider
+// machinery (94 pages of relocated tables) into every one-shot `ipcat request`.
 std::string to_hex(const unsigned char* p, std::size_t n) {
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = k_digits[p[i] >> 4];
-    out[2 * i + 1] = k_digits[p[i] & 15];
-  }
+  std::string out;
+  out.reserve(n * 2);
+  boost::algorithm::hex_lower(p, p + n, std::back_inserter(out));
   return out;
 }
 
 std::optional<std::string> from_hex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out(hex.size() / 2, '\0');
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<char>(hi << 4 | lo);
+  std::string out;
+  try {
+    boost::algorithm::unhex(hex.begin(), hex.end(), std::back_inserter(out));
+  } catch (const boost::algorithm::hex_decode_error&) {
+    return std::nullopt;
   }
   return out;
 }
@@ -73,22 +68,32 @@ AuthKey AuthKey::load(const std::string& path) {
 std::string AuthKey::respond(std::string_view nonce_hex) const {
   auto nonce = from_hex(nonce_hex);
   if (!nonce) return {};
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), m_key.data(), static_cast<int>(m_key.size()),
-       reinterpret_cast<const unsigned char*>(nonce->data()), nonce->size(), mac, &len);
-  return to_hex(mac, len);
+  hmac_sha256_ctx ctx{};
+  hmac_sha256_set_key(&ctx, m_key.size(), reinterpret_cast<const std::uint8_t*>(m_key.data()));
+  hmac_sha256_update(&ctx, nonce->size(), reinterpret_cast<const std::uint8_t*>(nonce->data()));
+  unsigned char mac[SHA256_DIGEST_SIZE];
+  hmac_sha256_digest(&ctx, sizeof mac, mac);
+  return to_hex(mac, sizeof mac);
 }
 
 bool AuthKey::verify(std::string_view nonce_hex, std::string_view response_hex) const {
   std::string expected = respond(nonce_hex);
   if (expected.empty() || response_hex.size() != expected.size()) return false;
-  return CRYPTO_memcmp(expected.data(), response_hex.data(), expected.size()) == 0;
+  // Constant time: how much of a guess matched must not show in how long it took.
+  return nettle_memeql_sec(expected.data(), response_hex.data(), expected.size()) != 0;
 }
 
 std::string new_nonce() {
   unsigned char bytes[k_nonce_bytes];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw Error(ErrorKind::internal, "RAND_bytes failed");
+  std::size_t got = 0;
+  while (got < sizeof bytes) {  // the kernel's CSPRNG; short only when interrupted
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("getrandom", errno);
+    }
+    got += static_cast<std::size_t>(n);
+  }
   return to_hex(bytes, sizeof bytes);
 }
 

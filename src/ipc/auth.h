@@ -35,7 +35,7 @@ class AuthKey {
   std::string m_key;
 };
 
-/// 32 random bytes (OpenSSL RAND_bytes), as 64 hex characters.
+/// 32 random bytes from the kernel (getrandom), as 64 lower-case hex characters.
 std::string new_nonce();
 
 /// The messages, encoded as lines without '\n'.

@@ -136,7 +136,9 @@ std::string find_executable(const std::string& name) {
     auto colon = dirs.find(':');
     std::string dir(dirs.substr(0, colon));
     if (dir.empty()) dir = ".";
-    std::string candidate = dir + "/" + name;
+    std::string candidate = std::move(dir);
+    candidate += '/';
+    candidate += name;
     try {
       if (check(candidate)) return candidate;
     } catch (const Error& e) {

@@ -114,7 +114,10 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
   void stop() noexcept {
     m_stopped = true;
     ++m_generation;
-    m_timer.cancel();
+    try {
+      m_timer.cancel();  // reports a failure by throwing; a stopping worker has no use for it
+    } catch (const boost::system::system_error&) {
+    }
     boost::system::error_code ec;
     m_in.close(ec);
     m_out.close(ec);
