@@ -104,8 +104,8 @@ std::chrono::milliseconds lock_wait(const Options& o) {
   if (!o.wait_seconds) return ipc::Pidfile::k_no_wait;
   // 0 means forever, and so does anything beyond a few decades.
   if (*o.wait_seconds == 0 || *o.wait_seconds > 1e9) return ipc::Pidfile::k_wait_forever;
-  auto ms = static_cast<long long>(std::ceil(*o.wait_seconds * 1000.0));
-  return std::chrono::milliseconds(std::max(ms, 1LL));
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(*o.wait_seconds));
+  return std::max(ms, std::chrono::milliseconds(1));
 }
 
 int command_failure(const ipc::Error& e) {

@@ -26,7 +26,8 @@ bool number(const std::string& s, T& out, int base = 10) {
 std::chrono::milliseconds seconds_option(double seconds, const std::string& option) {
   if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e9)
     bad(option, std::to_string(seconds), "must be a number of seconds >= 0");
-  return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000.0)));
+  // chrono's rounding, not llround(): the one-shot binary then needs no libm at all.
+  return std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>(seconds));
 }
 
 mode_t mode_option(const std::string& text, const std::string& option) {
