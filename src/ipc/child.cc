@@ -153,9 +153,9 @@ std::string find_executable(const std::string& name) {
 
 Child::Child(const boost::asio::any_io_executor& executor, pid_t pid, bool own_group)
     : m_pid(pid), m_own_group(own_group) {
+  // pidfd_open(2) sets close-on-exec itself.
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd >= 0) {
-    ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);  // pidfds are close-on-exec already; be explicit
     m_pidfd = std::make_unique<boost::asio::posix::stream_descriptor>(executor, pidfd);
   }
 }

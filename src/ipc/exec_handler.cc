@@ -50,9 +50,8 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       spawn.stderr_fd = err.write.get();
       m_child = Child::spawn(m_owner->m_executor, spawn);
       // The child has its copies; ours of its ends must go, or EOF never comes.
-      set_nonblocking(in.write.get());
-      set_nonblocking(out.read.get());
-      set_nonblocking(err.read.get());
+      // No set_nonblocking(): Asio makes a descriptor non-blocking before its first
+      // operation, and six fcntl() calls per request are measurable (scripts/bench).
       m_in.assign(in.write.release());
       m_out.assign(out.read.release());
       m_err.assign(err.read.release());
