@@ -84,6 +84,33 @@ tcp_address() {
   assert_equal "$status" 77
 }
 
+@test "authkey: the handshake is the one man/ipcat.1 documents, checked by Python's hmac" {
+  serve_bg "$sock" --echo --authkey-file "$key"
+  wait_for "socket" 20 socket_accepts "$sock"
+  # An independent client: the server's challenge answered with hmac.new(key, nonce
+  # bytes, sha256), the server's proof of the key checked the same way, then a request.
+  run timeout 30 python3 - "$sock" "$key" <<'PY'
+import hashlib, hmac, json, os, socket, sys
+key = open(sys.argv[2], "rb").read()
+key = key[:-1] if key.endswith(b"\n") else key
+c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); c.settimeout(20)
+f = c.makefile("rwb")
+def line(): return json.loads(f.readline())
+def send(obj): f.write(json.dumps(obj).encode() + b"\n"); f.flush()
+hello = line()
+assert hello["algorithm"] == "hmac-sha256", hello
+mine = os.urandom(32)
+send({"response": hmac.new(key, bytes.fromhex(hello["challenge"]), hashlib.sha256).hexdigest(),
+      "challenge": mine.hex()})
+proof = line()
+assert hmac.compare_digest(proof["response"], hmac.new(key, mine, hashlib.sha256).hexdigest()), proof
+send({"via": "python"})
+print(json.dumps(line()))
+PY
+  assert_success
+  assert_output '{"via": "python"}'
+}
+
 @test "authkey: a client that never answers the challenge is closed after the handshake timeout" {
   serve_bg "$sock" --echo --authkey-file "$key"
   wait_for "socket" 20 test -S "$sock"
