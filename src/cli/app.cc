@@ -1,5 +1,7 @@
 #include "cli/app.h"
 
+#include <cmath>
+
 #include "cli/exit_codes.h"
 
 namespace cli {
@@ -24,6 +26,16 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     return k_usage;
   }
   return std::nullopt;
+}
+
+CLI::Validator seconds_check() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double value = 0;
+        if (CLI::detail::lexical_cast(text, value) && std::isfinite(value) && value >= 0) return {};
+        return "must be a number of seconds >= 0, not '" + text + "'";
+      },
+      "");
 }
 
 void add_verbosity(CLI::App& app, int& verbose, bool& quiet) {

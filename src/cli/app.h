@@ -14,6 +14,10 @@ std::unique_ptr<CLI::App> make_app(const std::string& name, const std::string& d
 /// command should stop now (0 after --help, 64 on a usage error), or nullopt to go on.
 std::optional<int> parse(CLI::App& app, int argc, char** argv);
 
+/// Checks a SEC option: a finite number >= 0. (CLI::NonNegativeNumber lets "nan"
+/// through: NaN compares false with both of its bounds.)
+CLI::Validator seconds_check();
+
 /// Adds -v/--verbose (counting) and -q/--quiet.
 void add_verbosity(CLI::App& app, int& verbose, bool& quiet);
 

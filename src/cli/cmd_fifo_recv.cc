@@ -171,7 +171,7 @@ int cmd_fifo_recv(int argc, char** argv) {
       ->excludes(count);
   app->add_option("--timeout", o.timeout_seconds,
                   "Stop when no message arrived for SEC seconds (exit 75)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(seconds_check())
       ->type_name("SEC");
   app->add_flag("-r,--raw", o.raw, "Print a string message as its bare text");
   app->add_flag("-q,--quiet", o.quiet, "Print nothing, not even errors: the exit status tells");

@@ -110,7 +110,7 @@ int cmd_fifo_send(int argc, char** argv) {
   app->add_option("--mode", o.mode, "Mode of a FIFO this command creates (octal; default 0600)")
       ->type_name("OCTAL");
   app->add_option("--wait", o.wait_seconds, "With no reader yet, wait up to SEC seconds for one")
-      ->check(CLI::NonNegativeNumber)
+      ->check(seconds_check())
       ->type_name("SEC");
   app->add_flag("--allow-large", o.allow_large,
                 "Send messages larger than PIPE_BUF (4096 bytes), not atomic");

@@ -190,7 +190,7 @@ int cmd_pidfile_run(int argc, char** argv) {
   auto app = make_app(k_name, k_description);
   app->add_option("-w,--wait", o.wait_seconds, "Wait up to SEC seconds for the lock (0 = forever)")
       ->type_name("SEC")
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds_check());
   app->add_option("-E,--conflict-exit-code", o.conflict_exit_code,
                   "Exit status when the lock is held (default 75)")
       ->type_name("N")

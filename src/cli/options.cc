@@ -26,8 +26,10 @@ bool number(const std::string& s, T& out, int base = 10) {
 std::chrono::milliseconds seconds_option(double seconds, const std::string& option) {
   if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e9)
     bad(option, std::to_string(seconds), "must be a number of seconds >= 0");
-  // chrono's rounding, not llround(): the one-shot binary then needs no libm at all.
-  return std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>(seconds));
+  // Half a millisecond rounds up, as llround() did (chrono::round goes to even, and
+  // 0.0005 must not become 0, "off"); chrono, not libm: the binary needs no libm.
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::duration<double>(seconds) +
+                                                        std::chrono::duration<double, std::milli>(0.5));
 }
 
 mode_t mode_option(const std::string& text, const std::string& option) {

@@ -21,8 +21,8 @@ namespace {
 
 constexpr std::size_t k_nonce_bytes = 32;
 
-// Nettle, not OpenSSL, for the MAC: a static libcrypto pulls its whole provider
-// machinery (94 pages of relocated tables) into every one-shot `ipcat request`.
+// Nettle, not OpenSSL, for the MAC: libcrypto brings its whole provider machinery
+// (94 pages of relocated tables) into every one-shot `ipcat request`.
 std::string to_hex(const unsigned char* p, std::size_t n) {
   std::string out;
   out.reserve(n * 2);
@@ -73,6 +73,7 @@ std::string AuthKey::respond(std::string_view nonce_hex) const {
   hmac_sha256_update(&ctx, nonce->size(), reinterpret_cast<const std::uint8_t*>(nonce->data()));
   unsigned char mac[SHA256_DIGEST_SIZE];
   hmac_sha256_digest(&ctx, sizeof mac, mac);
+  ::explicit_bzero(&ctx, sizeof ctx);  // the keyed inner/outer states are as good as the key
   return to_hex(mac, sizeof mac);
 }
 

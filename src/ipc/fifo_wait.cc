@@ -55,13 +55,17 @@ StopSignals::StopSignals(std::initializer_list<int> signals) {
 }
 
 StopSignals::~StopSignals() {
+  int saved_errno = errno;
+  for (auto& [sig, old] : m_old_actions) ::sigaction(sig, &old, nullptr);
   if (s_received != 0) {
+    // Last thing before unblocking: the window for a repeat to slip through is two
+    // system calls wide.
     timespec zero{0, 0};
-    while (::sigtimedwait(&m_stop_set, nullptr, &zero) > 0) {
+    while (::sigtimedwait(&m_stop_set, nullptr, &zero) > 0 || errno == EINTR) {
     }
   }
-  for (auto& [sig, old] : m_old_actions) ::sigaction(sig, &old, nullptr);
   pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
+  errno = saved_errno;
 }
 
 int StopSignals::received() const noexcept {

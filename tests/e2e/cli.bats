@@ -28,3 +28,14 @@ load test_helper
   assert_equal "$status" 64
   [[ "$stderr" == "ipcat: unknown subcommand 'frobnicate'; see 'ipcat --help'" ]]
 }
+
+@test "a SEC option refuses nan, inf and negatives with 64 naming the option (NaN passes a plain range check)" {
+  for cmd in "fifo-recv --timeout" "fifo-send --wait" "pidfile-run --wait"; do
+    for bad in nan inf -1; do
+      run --separate-stderr "$IPCAT" $cmd "$bad" "$BATS_TEST_TMPDIR/x" true
+      assert_equal "$status" 64
+      [[ "$stderr" == *"${cmd#* }: must be a number of seconds >= 0, not '$bad'"* ]] || fail "$cmd $bad: $stderr"
+    done
+  done
+  [ ! -e "$BATS_TEST_TMPDIR/x" ]
+}
