@@ -189,6 +189,7 @@ int cmd_fifo_recv(int argc, char** argv) {
   // A closed stdout is reported (74), not a silent death with a message in hand.
   std::signal(SIGPIPE, SIG_IGN);
   ipc::StopSignals stop;
+  if (o.follow) stop.ignore_repeats();  // "until interrupted" is its normal end
   ipc::FifoRemover remover;
   int status = k_ok;
   try {

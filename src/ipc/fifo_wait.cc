@@ -56,7 +56,14 @@ StopSignals::StopSignals(std::initializer_list<int> signals) {
 
 StopSignals::~StopSignals() {
   int saved_errno = errno;
-  for (auto& [sig, old] : m_old_actions) ::sigaction(sig, &old, nullptr);
+  const bool ignore = m_ignore_repeats && s_received != 0;
+  for (auto& [sig, old] : m_old_actions) {
+    if (ignore) {
+      ::signal(sig, SIG_IGN);
+    } else {
+      ::sigaction(sig, &old, nullptr);
+    }
+  }
   if (s_received != 0) {
     // Last thing before unblocking: the window for a repeat to slip through is two
     // system calls wide.

@@ -55,12 +55,18 @@ class StopSignals {
   /// command that was interrupted. Does nothing when no signal was received. Call it
   /// after cleaning up: no destructor runs.
   void reraise() const;
+  /// For a command whose stop is a normal end (fifo-recv --follow): once a stop was
+  /// received, the destructor leaves the stop signals ignored instead of restoring
+  /// them, so a repeat arriving while the process exits (timeout(1) signals the child
+  /// and then its whole group) cannot turn a clean exit into a death by the signal.
+  void ignore_repeats() noexcept { m_ignore_repeats = true; }
 
  private:
   sigset_t m_old_mask{};
   sigset_t m_wait_mask{};
   sigset_t m_stop_set{};
   std::vector<std::pair<int, struct sigaction>> m_old_actions;
+  bool m_ignore_repeats = false;
 };
 
 enum class Wait { ready, timeout, stopped };

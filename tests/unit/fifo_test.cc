@@ -439,6 +439,21 @@ TEST(StopSignals, AreSeenEvenWhileTheDescriptorIsAlwaysReady) {
 }
 
 
+TEST(StopSignals, WithIgnoreRepeatsAStopArrivingAfterTheObjectIsGoneIsNoDeath) {
+  EXPECT_EXIT(
+      {
+        {
+          ipc::StopSignals stop({SIGUSR2});
+          stop.ignore_repeats();
+          ::raise(SIGUSR2);
+          if (stop.received() != SIGUSR2) std::_Exit(2);
+        }
+        ::raise(SIGUSR2);  // on the way out: ignored, not fatal
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 TEST(StopSignals, ARepeatedStopDuringCleanUpIsTheSameStopNotADeath) {
   // `timeout` sends SIGTERM to its child and then to the whole group: the second
   // arrives while the first one's clean-up runs. Unblocking it with the default
