@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "cli/exit_codes.h"
 
@@ -18,7 +19,8 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     // CLI11 wants the program name first; ours is the subcommand's.
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
+    const std::string help = app.help();
+    std::fwrite(help.data(), 1, help.size(), stdout);
     return k_ok;
   } catch (const CLI::ParseError& e) {
     std::string name = app.get_name().substr(6);  // strip "ipcat "

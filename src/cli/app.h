@@ -1,7 +1,7 @@
 #pragma once
 /// Shared CLI11 set-up for subcommands: consistent help, usage errors as exit 64.
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.h"
 #include <optional>
 #include <string>
 

@@ -24,6 +24,8 @@
 #include "ipc/json_lines.h"
 
 namespace cli {
+// Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
+namespace fifo_recv_detail {
 namespace {
 
 constexpr const char* k_name = "fifo-recv";
@@ -118,9 +120,9 @@ int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& re
   std::size_t printed = 0;
   std::size_t skipped = 0;
   auto idle_deadline = [&] {
-    return o.timeout_seconds ? ipc::deadline_after(*o.timeout_seconds) : ipc::Deadline{};
+    return o.timeout_seconds ? ipc::deadline_after(*o.timeout_seconds) : ipc::TimeLimit{};
   };
-  ipc::Deadline deadline = idle_deadline();
+  ipc::TimeLimit deadline = idle_deadline();
   int status = k_ok;
   while (o.follow || printed < o.count) {
     // Output waits only while more lines are at hand: a consumer loop sees each
@@ -159,8 +161,10 @@ int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& re
 }
 
 }  // namespace
+}  // namespace fifo_recv_detail
 
 int cmd_fifo_recv(int argc, char** argv) {
+  using namespace fifo_recv_detail;  // NOLINT(google-build-using-namespace): this file's own helpers
   Options o;
   auto app = make_app(k_name, k_description);
   app->add_option("PATH", o.path, "The FIFO; created if missing")->required();

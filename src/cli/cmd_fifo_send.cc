@@ -25,6 +25,8 @@
 #include "ipc/request_body.h"
 
 namespace cli {
+// Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
+namespace fifo_send_detail {
 namespace {
 
 constexpr const char* k_name = "fifo-send";
@@ -86,7 +88,7 @@ int send(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remov
 
   ipc::EnsuredFifo fifo = ipc::ensure_fifo(o.path, mode);
   if (o.remove && fifo.created) remover = ipc::FifoRemover(o.path, fifo.id);
-  ipc::Deadline wait;
+  ipc::TimeLimit wait;
   if (o.wait_seconds) wait = ipc::deadline_after(*o.wait_seconds);
   ipc::FifoWriter writer(ipc::open_fifo_writer(o.path, wait, &stop), o.path, writer_options, &stop);
   if (message) {
@@ -99,8 +101,10 @@ int send(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remov
 }
 
 }  // namespace
+}  // namespace fifo_send_detail
 
 int cmd_fifo_send(int argc, char** argv) {
+  using namespace fifo_send_detail;  // NOLINT(google-build-using-namespace): this file's own helpers
   Options o;
   auto app = make_app(k_name, k_description);
   app->add_option("PATH", o.path, "The FIFO; created if missing")->required();

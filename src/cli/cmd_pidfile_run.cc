@@ -30,6 +30,8 @@
 #include "ipc/pidfile.h"
 
 namespace cli {
+// Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
+namespace pidfile_run_detail {
 namespace {
 
 constexpr const char* k_name = "pidfile-run";
@@ -184,8 +186,10 @@ int run_command(ipc::Pidfile& pidfile, const std::string& executable,
 }
 
 }  // namespace
+}  // namespace pidfile_run_detail
 
 int cmd_pidfile_run(int argc, char** argv) {
+  using namespace pidfile_run_detail;  // NOLINT(google-build-using-namespace): this file's own helpers
   Options o;
   auto app = make_app(k_name, k_description);
   app->add_option("-w,--wait", o.wait_seconds, "Wait up to SEC seconds for the lock (0 = forever)")

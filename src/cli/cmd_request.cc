@@ -18,6 +18,8 @@
 #include "ipc/request_body.h"
 
 namespace cli {
+// Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
+namespace request_detail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -267,8 +269,9 @@ int run_command(int argc, char** argv, bool is_request) {
 }
 
 }  // namespace
+}  // namespace request_detail
 
-int cmd_request(int argc, char** argv) { return run_command(argc, argv, true); }
-int cmd_notify(int argc, char** argv) { return run_command(argc, argv, false); }
+int cmd_request(int argc, char** argv) { return request_detail::run_command(argc, argv, true); }
+int cmd_notify(int argc, char** argv) { return request_detail::run_command(argc, argv, false); }
 
 }  // namespace cli

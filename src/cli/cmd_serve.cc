@@ -32,6 +32,8 @@
 #include "ipc/server.h"
 
 namespace cli {
+// Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
+namespace serve_detail {
 namespace {
 
 struct ServeArgs {
@@ -290,8 +292,10 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
 }
 
 }  // namespace
+}  // namespace serve_detail
 
 int cmd_serve(int argc, char** argv) {
+  using namespace serve_detail;  // NOLINT(google-build-using-namespace): this file's own helpers
   ServeArgs a;
   auto app = make_app("serve", "Listen on a socket and answer each JSON-line request with a handler.\n\n"
                                "Usage: ipcat serve [OPTIONS] ADDRESS [--] HANDLER [ARG...]\n"

@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include <CLI/Error.hpp>
 #include <string>
 
 namespace cli {

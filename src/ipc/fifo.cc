@@ -102,7 +102,7 @@ void FifoRemover::remove_now() noexcept {
   }
 }
 
-Fd open_fifo_writer(const std::string& path, const Deadline& wait, const StopSignals* stop) {
+Fd open_fifo_writer(const std::string& path, const TimeLimit& wait, const StopSignals* stop) {
   using namespace std::chrono_literals;
   Clock::duration interval = 10ms;
   for (;;) {

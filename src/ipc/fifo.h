@@ -82,7 +82,7 @@ class FifoRemover {
 /// is nullopt, else retries (every 10 ms growing to 100 ms) until one appears, and
 /// throws timeout when the deadline passes (io "interrupted" on a stop signal).
 /// Also throws not_found / permission / cannot_create (not a FIFO).
-Fd open_fifo_writer(const std::string& path, const Deadline& wait, const StopSignals* stop);
+Fd open_fifo_writer(const std::string& path, const TimeLimit& wait, const StopSignals* stop);
 
 /// Opens an existing FIFO for reading, non-blocking and close-on-exec. It is opened
 /// read-write: the reader then counts as a writer too, so it never sees EOF when

@@ -26,7 +26,7 @@ timespec to_timespec(Clock::duration d) {
 
 }  // namespace
 
-Deadline deadline_after(double seconds) {
+TimeLimit deadline_after(double seconds) {
   constexpr double k_year = 365.0 * 24 * 3600;
   double s = std::clamp(seconds, 0.0, k_year);
   return Clock::now() +
@@ -98,7 +98,7 @@ void StopSignals::reraise() const {
   pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
 }
 
-Wait wait_fd(int fd, short events, const Deadline& deadline, const StopSignals* stop) {
+Wait wait_fd(int fd, short events, const TimeLimit& deadline, const StopSignals* stop) {
   for (;;) {
     if (stop != nullptr && stop->received() != 0) return Wait::stopped;
     timespec ts{};

@@ -28,10 +28,10 @@ namespace ipc {
 
 using Clock = std::chrono::steady_clock;
 /// A point in time to give up at; nullopt waits forever.
-using Deadline = std::optional<Clock::time_point>;
+using TimeLimit = std::optional<Clock::time_point>;
 
 /// A deadline `seconds` from now (clamped to a year, so huge values cannot overflow).
-Deadline deadline_after(double seconds);
+TimeLimit deadline_after(double seconds);
 
 /// Blocks the given signals in the calling thread and records the first one that
 /// arrives. One instance at a time per process (the handler writes a static flag).
@@ -74,7 +74,7 @@ enum class Wait { ready, timeout, stopped };
 /// Waits until `fd` is ready for `events` (POLLIN / POLLOUT; errors and hang-ups count
 /// as ready: the next read/write reports them), the deadline passes, or a stop signal
 /// arrives. fd < 0 just sleeps until the deadline. EINTR from other signals is retried.
-Wait wait_fd(int fd, short events, const Deadline& deadline, const StopSignals* stop);
+Wait wait_fd(int fd, short events, const TimeLimit& deadline, const StopSignals* stop);
 
 /// Writes all of `data` to `fd`, blocking or not (EAGAIN waits for POLLOUT), across
 /// short writes and EINTR. `name` is what messages call the descriptor. Returns the

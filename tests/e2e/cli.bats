@@ -39,3 +39,16 @@ load test_helper
   done
   [ ! -e "$BATS_TEST_TMPDIR/x" ]
 }
+
+@test "start-up: no standard-stream initialiser is linked (src/cli/cli11.h)" {
+  # <iostream> would build the eight standard streams and the classic locale
+  # before main, in every run (~50k instructions of a one-shot request).
+  command -v nm >/dev/null || skip "nm (binutils) is not installed"
+  run nm -C "$IPCAT"
+  assert_success
+  refute_output --partial "std::ios_base::Init::Init"
+  # Subcommand help still prints (it goes through stdio, not std::cout).
+  run "$IPCAT" request --help
+  assert_success
+  assert_output --partial "Usage: ipcat request"
+}

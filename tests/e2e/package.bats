@@ -30,6 +30,13 @@ setup_file() {
   }
 }
 
+# Whether the build tree was configured for a static binary: IPCAT_STATIC (default
+# ON) without a sanitizer (CMakeLists.txt).
+static_build() {
+  grep -qE '^IPCAT_STATIC:BOOL=(ON|TRUE|1)$' "$BUILD/CMakeCache.txt" &&
+    grep -qE '^IPCAT_SANITIZE:STRING=$' "$BUILD/CMakeCache.txt"
+}
+
 setup() {
   command -v cpack || skip "cpack is not installed (it comes with cmake)"
   deb=$(echo "$BATS_FILE_TMPDIR"/pkg/ipcat_*.deb)
@@ -93,11 +100,23 @@ setup() {
   assert_line --regexp '^Version: [0-9]+\.[0-9]+\.[0-9]+$'
   local depends root=$BATS_TEST_TMPDIR/root lib path package
   depends=$(dpkg-deb -f "$deb" Depends)
-  [[ -n $depends ]] || fail "the package has no Depends"
   dpkg -x "$deb" "$root"
-  # Each shared library the binary needs comes from a package that Depends names.
   local needed
   needed=$(objdump -p "$root/usr/bin/ipcat" | awk '$1 == "NEEDED" { print $2 }')
+  if static_build; then
+    # A static PIE (-DIPCAT_STATIC=ON, the default): no loader, no library, no
+    # Depends, and still position-independent (ASLR).
+    [[ -z $needed ]] || fail "a static build needs shared libraries: $needed"
+    [[ -z $depends ]] || fail "a static binary's package depends on '$depends'"
+    run readelf -lh "$root/usr/bin/ipcat"
+    assert_output --partial "DYN (Position-Independent Executable file)"
+    refute_output --partial "INTERP"
+    run "$root/usr/bin/ipcat" --version
+    assert_success
+    return
+  fi
+  # Each shared library the binary needs comes from a package that Depends names.
+  [[ -n $depends ]] || fail "the package has no Depends"
   [[ -n $needed ]] || fail "objdump found no NEEDED entry"
   for lib in $needed; do
     # Where the loader finds it, as ldd says ("libc.so.6 => /lib/.../libc.so.6").

@@ -316,7 +316,7 @@ class FifoReaderTest : public ::testing::TestWithParam<bool> {
     o.peek = GetParam();
     return FifoReader(ipc::open_fifo_reader(m_path), m_path, o);
   }
-  ipc::Deadline soon() { return ipc::deadline_after(10); }
+  ipc::TimeLimit soon() { return ipc::deadline_after(10); }
 
   TempDir m_dir;
   std::string m_path;
