@@ -17,7 +17,7 @@
 
 #if defined(__GLIBCXX__) && defined(_GLIBCXX_RELEASE) && _GLIBCXX_RELEASE < 13 && \
     !defined(_GLIBCXX_IOSTREAM)
-#define _GLIBCXX_IOSTREAM 1  // libstdc++'s include guard of <iostream>
+#define _GLIBCXX_IOSTREAM 1  // NOLINT(bugprone-reserved-identifier): <iostream>'s own guard
 namespace std {              // NOLINT(cert-dcl58-cpp): the declarations <iostream> makes
 extern istream cin;
 extern ostream cout;

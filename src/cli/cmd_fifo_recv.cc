@@ -164,7 +164,7 @@ int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& re
 }  // namespace fifo_recv_detail
 
 int cmd_fifo_recv(int argc, char** argv) {
-  using namespace fifo_recv_detail;  // NOLINT(google-build-using-namespace): this file's own helpers
+  using namespace fifo_recv_detail;  // this file's own helpers
   Options o;
   auto app = make_app(k_name, k_description);
   app->add_option("PATH", o.path, "The FIFO; created if missing")->required();

@@ -104,7 +104,7 @@ int send(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remov
 }  // namespace fifo_send_detail
 
 int cmd_fifo_send(int argc, char** argv) {
-  using namespace fifo_send_detail;  // NOLINT(google-build-using-namespace): this file's own helpers
+  using namespace fifo_send_detail;  // this file's own helpers
   Options o;
   auto app = make_app(k_name, k_description);
   app->add_option("PATH", o.path, "The FIFO; created if missing")->required();

@@ -189,7 +189,7 @@ int run_command(ipc::Pidfile& pidfile, const std::string& executable,
 }  // namespace pidfile_run_detail
 
 int cmd_pidfile_run(int argc, char** argv) {
-  using namespace pidfile_run_detail;  // NOLINT(google-build-using-namespace): this file's own helpers
+  using namespace pidfile_run_detail;  // this file's own helpers
   Options o;
   auto app = make_app(k_name, k_description);
   app->add_option("-w,--wait", o.wait_seconds, "Wait up to SEC seconds for the lock (0 = forever)")

@@ -295,7 +295,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
 }  // namespace serve_detail
 
 int cmd_serve(int argc, char** argv) {
-  using namespace serve_detail;  // NOLINT(google-build-using-namespace): this file's own helpers
+  using namespace serve_detail;  // this file's own helpers
   ServeArgs a;
   auto app = make_app("serve", "Listen on a socket and answer each JSON-line request with a handler.\n\n"
                                "Usage: ipcat serve [OPTIONS] ADDRESS [--] HANDLER [ARG...]\n"
