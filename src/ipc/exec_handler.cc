@@ -62,7 +62,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     // and the rest continues here (spawned()). The tracked executor keeps the loop
     // running until then; everything is handed back, so the last reference to this
     // run (and the handler) is never dropped on the spawner thread.
-    auto loop = asio::prefer(m_owner->m_executor, asio::execution::outstanding_work.tracked);
+    auto loop = asio::prefer(m_owner->m_executor, asio::execution::outstanding_work_t::tracked);
     asio::post(m_owner->spawner(), [self = shared_from_this(), spawn = std::move(spawn), loop]() mutable {
       pid_t pid = -1;
       std::optional<Error> error;
