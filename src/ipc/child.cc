@@ -16,7 +16,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 
 #include "ipc/error.h"
 
@@ -94,17 +93,17 @@ int stdio_fd(int fd, int target) {
 
 void ensure_sigchld_default() {
   // An inherited SIG_IGN for SIGCHLD makes the kernel reap children itself, and
-  // waitpid() then fails: restore the default once (launch() runs on any thread).
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction old {};
-    ::sigaction(SIGCHLD, nullptr, &old);
-    if (old.sa_handler == SIG_IGN) {
-      struct sigaction dfl {};
-      dfl.sa_handler = SIG_DFL;
-      ::sigaction(SIGCHLD, &dfl, nullptr);
-    }
-  });
+  // waitpid() then fails: restore the default once.
+  static bool done = false;
+  if (done) return;
+  struct sigaction old {};
+  ::sigaction(SIGCHLD, nullptr, &old);
+  if (old.sa_handler == SIG_IGN) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGCHLD, &dfl, nullptr);
+  }
+  done = true;
 }
 
 }  // namespace
@@ -220,39 +219,22 @@ pid_t spawn_posix(const SpawnOptions& options, const char* const* envp) {
   return pid;
 }
 
-std::vector<const char*> env_pointers(const SpawnOptions& options) {
-  std::vector<const char*> pointers;
-  if (options.env) {
-    pointers.reserve(options.env->size() + 1);
-    for (const auto& e : *options.env) pointers.push_back(e.c_str());
-    pointers.push_back(nullptr);
-  }
-  return pointers;
-}
-
 }  // namespace
 
-pid_t Child::launch(const SpawnOptions& options) {
-  if (options.keep_fd >= 0 || options.pid_file_fd >= 0)
-    throw Error(ErrorKind::internal, "Child::launch: keep_fd and pid_file_fd need Child::spawn");
-  ensure_sigchld_default();
-  std::fflush(nullptr);  // or buffered output is written twice, by parent and child
-  std::vector<const char*> env = env_pointers(options);
-  return spawn_posix(options, options.env ? env.data() : nullptr);
-}
-
-std::unique_ptr<Child> Child::adopt(const boost::asio::any_io_executor& executor, pid_t pid,
-                                    bool own_process_group) {
-  return std::unique_ptr<Child>(new Child(executor, pid, own_process_group));
-}
-
 std::unique_ptr<Child> Child::spawn(const boost::asio::any_io_executor& executor, const SpawnOptions& options) {
-  if (options.keep_fd < 0 && options.pid_file_fd < 0) {
-    return adopt(executor, launch(options), options.own_process_group);
-  }
   ensure_sigchld_default();
   std::fflush(nullptr);  // or buffered output is written twice, by parent and child
-  std::vector<const char*> env_pointers = ipc::env_pointers(options);
+
+  std::vector<const char*> env_pointers;
+  if (options.env) {
+    env_pointers.reserve(options.env->size() + 1);
+    for (const auto& e : *options.env) env_pointers.push_back(e.c_str());
+    env_pointers.push_back(nullptr);
+  }
+  if (options.keep_fd < 0 && options.pid_file_fd < 0) {
+    pid_t pid = spawn_posix(options, options.env ? env_pointers.data() : nullptr);
+    return std::unique_ptr<Child>(new Child(executor, pid, options.own_process_group));
+  }
 
   std::vector<std::string> args(options.argv.begin() + (options.argv.empty() ? 0 : 1), options.argv.end());
   bp2::posix::default_launcher launcher;

@@ -74,16 +74,6 @@ class Child {
   static std::unique_ptr<Child> spawn(const boost::asio::any_io_executor& executor,
                                       const SpawnOptions& options);
 
-  /// spawn() in two halves, so the blocking one can run off the event loop:
-  /// posix_spawn returns only once the child has exec'd (or failed to), a few
-  /// hundred microseconds on a VM. launch() starts the process and returns its
-  /// pid; it may be called from any thread, and only for options without keep_fd
-  /// or pid_file_fd (those need code run in the child). Throws like spawn().
-  static pid_t launch(const SpawnOptions& options);
-  /// Takes ownership of a pid that launch() returned, on `executor`.
-  static std::unique_ptr<Child> adopt(const boost::asio::any_io_executor& executor, pid_t pid,
-                                      bool own_process_group);
-
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
   ~Child();

@@ -3,11 +3,8 @@
 #include <signal.h>
 
 #include <array>
-#include <optional>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -42,64 +39,31 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
 
   void start() {
     const ExecOptions& o = m_owner->m_options;
-    SpawnOptions spawn;
     try {
-      m_stdin_pipe = make_pipe();
-      m_stdout_pipe = make_pipe();
-      m_stderr_pipe = make_pipe();
+      Pipe in = make_pipe(), out = make_pipe(), err = make_pipe();
+      SpawnOptions spawn;
+      spawn.executable = o.executable;
+      spawn.argv = o.argv;
+      spawn.env = std::move(m_job.env);
+      spawn.stdin_fd = in.read.get();
+      spawn.stdout_fd = out.write.get();
+      spawn.stderr_fd = err.write.get();
+      m_child = Child::spawn(m_owner->m_executor, spawn);
+      // The child has its copies; ours of its ends must go, or EOF never comes.
+      // No set_nonblocking(): Asio makes a descriptor non-blocking before its first
+      // operation, and six fcntl() calls per request are measurable (scripts/bench).
+      m_in.assign(in.write.release());
+      m_out.assign(out.read.release());
+      m_err.assign(err.read.release());
     } catch (const Error& e) {
-      failed_to_start(e);
+      Json reply = error_object("HandlerFailed", std::string("handler ") + e.what());
+      reply["status"] = e.kind() == ErrorKind::not_found ? 127 : 126;
+      m_owner->m_log.error("handler_failed", {{"connection", std::to_string(m_job.connection)},
+                                               {"request", std::to_string(m_job.request)},
+                                               {"reason", e.what()}});
+      complete(encode(reply));
       return;
     }
-    spawn.executable = o.executable;
-    spawn.argv = o.argv;
-    spawn.env = std::move(m_job.env);
-    spawn.stdin_fd = m_stdin_pipe.read.get();
-    spawn.stdout_fd = m_stdout_pipe.write.get();
-    spawn.stderr_fd = m_stderr_pipe.write.get();
-    // posix_spawn returns once the child has exec'd: a few hundred microseconds in
-    // which the event loop would serve nobody. So it runs on the spawner thread,
-    // and the rest continues here (spawned()). The tracked executor keeps the loop
-    // running until then; everything is handed back, so the last reference to this
-    // run (and the handler) is never dropped on the spawner thread.
-    auto loop = asio::prefer(m_owner->m_executor, asio::execution::outstanding_work_t::tracked);
-    asio::post(m_owner->spawner(), [self = shared_from_this(), spawn = std::move(spawn), loop]() mutable {
-      pid_t pid = -1;
-      std::optional<Error> error;
-      try {
-        pid = Child::launch(spawn);
-      } catch (const Error& e) {
-        error = e;
-      } catch (const std::exception& e) {
-        error = Error(ErrorKind::internal, e.what());
-      }
-      asio::post(loop, [self = std::move(self), pid, error = std::move(error)]() { self->spawned(pid, error); });
-    });
-  }
-
-  /// Kills the child now (shutdown after --drain); its request is answered ShuttingDown.
-  void abort() {
-    if (m_finished) return;
-    m_aborted = true;
-    if (m_child) m_child->signal(SIGKILL);
-  }
-
- private:
-  /// Back on the event loop after Child::launch.
-  void spawned(pid_t pid, const std::optional<Error>& error) {
-    // Our copies of the child's ends go now, or EOF never comes.
-    Pipe in = std::move(m_stdin_pipe), out = std::move(m_stdout_pipe), err = std::move(m_stderr_pipe);
-    if (error) {
-      failed_to_start(*error);
-      return;
-    }
-    m_child = Child::adopt(m_owner->m_executor, pid, true);
-    if (m_aborted) m_child->signal(SIGKILL);  // shut down while it was being spawned
-    // No set_nonblocking(): Asio makes a descriptor non-blocking before its first
-    // operation, and six fcntl() calls per request are measurable (scripts/bench).
-    m_in.assign(in.write.release());
-    m_out.assign(out.read.release());
-    m_err.assign(err.read.release());
     auto self = shared_from_this();
     asio::async_write(m_in, asio::buffer(m_job.input), [self](const boost::system::error_code&, std::size_t) {
       // EPIPE here only means the handler did not read its stdin: not an error.
@@ -116,15 +80,14 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     arm_timeout();
   }
 
-  void failed_to_start(const Error& e) {
-    Json reply = error_object("HandlerFailed", std::string("handler ") + e.what());
-    reply["status"] = e.kind() == ErrorKind::not_found ? 127 : 126;
-    m_owner->m_log.error("handler_failed", {{"connection", std::to_string(m_job.connection)},
-                                             {"request", std::to_string(m_job.request)},
-                                             {"reason", e.what()}});
-    complete(encode(reply));
+  /// Kills the child now (shutdown after --drain); its request is answered ShuttingDown.
+  void abort() {
+    if (m_finished) return;
+    m_aborted = true;
+    if (m_child) m_child->signal(SIGKILL);
   }
 
+ private:
   void read_stdout() {
     auto self = shared_from_this();
     m_out.async_read_some(asio::buffer(m_out_buf), [self](const boost::system::error_code& ec, std::size_t n) {
@@ -277,7 +240,6 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
   asio::posix::stream_descriptor m_in, m_out, m_err;
   asio::steady_timer m_timer;
   std::unique_ptr<Child> m_child;
-  Pipe m_stdin_pipe, m_stdout_pipe, m_stderr_pipe;  // until spawned(): the child's ends
   std::array<char, 16384> m_out_buf{};
   std::array<char, 4096> m_err_buf{};
   std::string m_stdout, m_stderr;
@@ -325,20 +287,6 @@ void ExecHandler::launch(Job job) {
   std::erase_if(m_runs, [](const std::weak_ptr<Run>& w) { return w.expired(); });
   m_runs.push_back(run);
   run->start();
-}
-
-asio::thread_pool& ExecHandler::spawner() {
-  if (!m_spawner) {
-    // Threads inherit the signal mask: keep the server's signals (TERM, INT) for
-    // the event loop's signal_set, never a spawner thread.
-    sigset_t all, old;
-    sigfillset(&all);
-    ::pthread_sigmask(SIG_SETMASK, &all, &old);
-    // Two: both cores of a small machine spawning, each waiting on its own child's exec.
-    m_spawner = std::make_unique<asio::thread_pool>(2);
-    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  }
-  return *m_spawner;
 }
 
 void ExecHandler::finished() {

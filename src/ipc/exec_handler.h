@@ -7,16 +7,12 @@
 ///
 ///   queued ──(a slot of --max-handlers frees)──► running
 ///   running ──exit, stdout+stderr at EOF──► reply
-///
-/// posix_spawn blocks until the child has exec'd, so it runs on a small pool of
-/// spawner threads; everything else stays on the event loop.
 ///   running ──--timeout──► TERM to the group ──grace──► KILL ──► HandlerTimeout
 ///
 /// When the child exits, whatever it left in its process group is killed, so a
 /// backgrounded grandchild cannot hold the pipes (or the machine) after it.
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -60,8 +56,6 @@ class ExecHandler : public Handler, public std::enable_shared_from_this<ExecHand
   void start(Job job);
   void launch(Job job);
   void finished();
-  /// The threads posix_spawn blocks on (made on first use, with signals blocked).
-  boost::asio::thread_pool& spawner();
 
   boost::asio::any_io_executor m_executor;
   ExecOptions m_options;
@@ -69,8 +63,6 @@ class ExecHandler : public Handler, public std::enable_shared_from_this<ExecHand
   std::deque<Job> m_queue;
   std::size_t m_running = 0;
   std::vector<std::weak_ptr<Run>> m_runs;
-  // Last: joined first, while everything a spawn in flight refers to still exists.
-  std::unique_ptr<boost::asio::thread_pool> m_spawner;
 };
 
 }  // namespace ipc

@@ -3,15 +3,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <optional>
 #include <string>
-#include <thread>
 
 #include "ipc/error.h"
 
@@ -78,33 +75,6 @@ TEST(Child, ExecFailureThrowsAndLeavesNoZombie) {
   // No child of ours is left, zombie or not.
   EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
   EXPECT_EQ(errno, ECHILD);
-}
-
-TEST(Child, LaunchOnAnotherThreadThenAdoptOnTheLoop) {
-  // The exec handler's split: the blocking posix_spawn on a spawner thread, the
-  // pidfd and the waiting on the event loop's thread.
-  boost::asio::io_context io;
-  pid_t pid = -1;
-  std::thread spawner([&] { pid = Child::launch(sh("exit 5")); });
-  spawner.join();
-  ASSERT_GT(pid, 0);
-  auto child = Child::adopt(io.get_executor(), pid, true);
-  std::optional<ipc::ExitStatus> status;
-  child->async_wait([&](ipc::ExitStatus s) { status = s; });
-  io.run_for(std::chrono::seconds(10));
-  ASSERT_TRUE(status.has_value());
-  EXPECT_EQ(status->code, 5);
-  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);  // reaped
-}
-
-TEST(Child, LaunchRefusesWhatNeedsCodeInTheChild) {
-  SpawnOptions o = sh("exit 0");
-  o.keep_fd = 0;
-  EXPECT_THROW(Child::launch(o), ipc::Error);
-  o.keep_fd = -1;
-  o.pid_file_fd = 1;
-  EXPECT_THROW(Child::launch(o), ipc::Error);
-  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);  // nothing was started
 }
 
 TEST(Child, GroupKillReachesGrandchildren) {
