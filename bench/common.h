@@ -65,6 +65,55 @@ static inline int write_all(int fd, const char *p, size_t n) {
 }
 
 
+/* ---- one process per request ----------------------------------------------------
+ * spawn_roundtrip() runs PROGRAM with stdin and stdout on pipes (posix_spawn:
+ * clone(CLONE_VM|CLONE_VFORK), no page-table copy), writes IN, closes its stdin,
+ * reads its stdout to EOF (at most CAP bytes into OUT) and reaps it. Returns the
+ * bytes read, or -1 when the spawn failed or it did not exit 0. */
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+static inline ssize_t spawn_roundtrip(const char *program, const char *in, size_t in_len, char *out, size_t cap) {
+  int ip[2], op[2];
+  if (pipe2(ip, O_CLOEXEC) || pipe2(op, O_CLOEXEC)) return -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  /* dup2 clears close-on-exec on the copy: the child keeps exactly 0 and 1. */
+  posix_spawn_file_actions_adddup2(&fa, ip[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, op[1], 1);
+  char *argv[] = {(char *)program, NULL};
+  pid_t pid;
+  int rc = posix_spawn(&pid, program, &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(ip[0]);
+  close(op[1]);
+  if (rc != 0) {
+    fprintf(stderr, "bench: %s: %s\n", program, strerror(rc));
+    close(ip[1]);
+    close(op[0]);
+    return -1;
+  }
+  int ok = write_all(ip[1], in, in_len) == 0;
+  close(ip[1]);
+  size_t have = 0;
+  for (;;) {
+    ssize_t r = read(op[0], out + have, cap - have);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    have += (size_t)r;
+    if (have == cap) break;
+  }
+  close(op[0]);
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!ok || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return -1;
+  return (ssize_t)have;
+}
+
 /* ---- N worker processes, started together, each looping `step` for SECONDS ----
  * run_parallel() forks N children; each calls setup(idx) once (connect, warm up),
  * reports ready, waits for the common start, then calls step() until its time is
@@ -72,7 +121,6 @@ static inline int write_all(int fd, const char *p, size_t n) {
  * time), or -1 if a child failed. Processes, not threads: nothing is shared, and
  * the machine's scheduler spreads them like it spreads real clients. */
 #include <signal.h>
-#include <sys/wait.h>
 
 struct worker_result {
   double count;

@@ -8,51 +8,14 @@
  * path (no PATH search). Baseline for `ipcat serve SOCK -- cat` (exec_rate). */
 #include "common.h" /* first: it defines _GNU_SOURCE */
 
-#include <fcntl.h>
-#include <spawn.h>
-
-extern char **environ;
-
 static const char *g_program;
 static char g_line[4096];
 static size_t g_line_len;
 
 static int spawn_once(void) {
-  int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) return -1;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  /* dup2 clears close-on-exec on the copy: the child keeps exactly 0 and 1. */
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  char *argv[] = {(char *)g_program, NULL};
-  pid_t pid;
-  int rc = posix_spawn(&pid, g_program, &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(in[0]);
-  close(out[1]);
-  if (rc != 0) {
-    fprintf(stderr, "spawn_loop: %s: %s\n", g_program, strerror(rc));
-    close(in[1]);
-    close(out[0]);
-    return -1;
-  }
-  int ok = write_all(in[1], g_line, g_line_len) == 0;
-  close(in[1]);
   char buf[8192];
-  size_t have = 0;
-  for (;;) {
-    ssize_t r = read(out[0], buf + have, sizeof buf - have);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    have += (size_t)r;
-    if (have == sizeof buf) break;
-  }
-  close(out[0]);
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  if (!ok || have != g_line_len || memcmp(buf, g_line, have) != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+  ssize_t have = spawn_roundtrip(g_program, g_line, g_line_len, buf, sizeof buf);
+  if (have != (ssize_t)g_line_len || memcmp(buf, g_line, g_line_len) != 0) {
     fprintf(stderr, "spawn_loop: %s did not echo the line\n", g_program);
     return -1;
   }
