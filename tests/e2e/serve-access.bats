@@ -68,6 +68,16 @@ tcp_address() {
   assert_equal "$(jq -r .rip <<<"$output")" 127.0.0.1
 }
 
+@test "TCP: host names resolve, for serve and request (glibc's files source, built into the static binary)" {
+  grep -qE '^127\.0\.0\.1[[:space:]].*\blocalhost\b' /etc/hosts || skip "/etc/hosts does not map localhost to 127.0.0.1"
+  serve_bg tcp:localhost:0 --echo
+  addr=$(tcp_address)
+  [[ $addr == tcp:127.0.0.1:* ]] || fail "tcp:localhost:0 listened on '$addr'"
+  run "$IPCAT" request "tcp:localhost:${addr##*:}" '{"via":"name"}'
+  assert_success
+  assert_output '{"via":"name"}'
+}
+
 @test "TCP: a non-loopback bind without --authkey-file is refused" {
   run --separate-stderr "$IPCAT" serve tcp:0.0.0.0:0 --echo
   assert_equal "$status" 64
