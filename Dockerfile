@@ -20,7 +20,8 @@ COPY . /src
 # (a second build under sanitizers, fuzzing, lint): CI runs those.
 RUN IPCAT_TEST_QUICK=1 scripts/test
 # The same .deb users get from cpack: its Depends, computed by dpkg-shlibdeps, name
-# exactly the runtime libraries the binary needs.
+# exactly the runtime libraries the binary needs (none for the default static
+# binary; see README, "Set up").
 RUN cpack --config /src/build/test/CPackConfig.cmake -B /out \
  && mv /out/ipcat_*.deb /out/ipcat.deb
 

@@ -78,7 +78,12 @@ extern char **environ;
 
 static inline ssize_t spawn_roundtrip(const char *program, const char *in, size_t in_len, char *out, size_t cap) {
   int ip[2], op[2];
-  if (pipe2(ip, O_CLOEXEC) || pipe2(op, O_CLOEXEC)) return -1;
+  if (pipe2(ip, O_CLOEXEC) != 0) return -1;
+  if (pipe2(op, O_CLOEXEC) != 0) {
+    close(ip[0]);
+    close(ip[1]);
+    return -1;
+  }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   /* dup2 clears close-on-exec on the copy: the child keeps exactly 0 and 1. */

@@ -4,13 +4,14 @@
 /// With libstdc++ before GCC 13, every file that includes <iostream> gets a static
 /// std::ios_base::Init, which builds the eight standard streams and the classic
 /// locale before main: ~50k instructions and ~10 page faults, a twentieth of a
-/// one-shot `ipcat request`. CLI11 includes <iostream> only to name std::cout and
-/// std::cerr as defaults of App::exit(), which ipcat never calls (help goes through
-/// stdio, errors through cli::report). So <iostream> is skipped here and only those
-/// names are declared; nothing in ipcat touches the standard streams, and the
-/// bench (scripts/bench, "startup" info line) checks that no ios_base::Init is
-/// linked. Anything that does need the streams must construct a
-/// std::ios_base::Init first, which is what <iostream> would have done.
+/// one-shot `ipcat request`. CLI11 includes <iostream> to name the streams in
+/// App::exit() (defaults), deprecate_option()/retire_option() (warnings) and
+/// AutoTimer; ipcat uses none of these (help goes through stdio, errors through
+/// cli::report). So <iostream> is skipped here and only the stream names are
+/// declared. Using a stream without an ios_base::Init would be undefined
+/// behaviour: tests/e2e/cli.bats checks that the binary links neither the
+/// initialiser nor any of the four streams. Code that does need them must construct
+/// a std::ios_base::Init first, which is what <iostream> would have done.
 
 #include <istream>
 #include <ostream>
