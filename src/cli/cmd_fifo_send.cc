@@ -82,7 +82,7 @@ int send(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remov
   // Stdin is read only when there is no BODY/ITEM, so probes run without stdin.
   std::optional<std::string> message;
   if (!o.words.empty()) {
-    message = ipc::encode(ipc::body_from_words(o.words));
+    message = ipc::body_from_words(o.words);
     ipc::check_message_size(*message, o.path, writer_options);
   }
 

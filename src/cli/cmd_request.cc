@@ -146,7 +146,7 @@ int run_request(RequestArgs& a) {
   const std::string name = "request";
   ipc::Deadline deadline(seconds_option(a.timeout, "--timeout"));
   std::optional<std::string> body;
-  if (!a.words.empty()) body = ipc::encode(ipc::body_from_words(a.words));
+  if (!a.words.empty()) body = ipc::body_from_words(a.words);
 
   auto conn = connect(name, a, deadline);
   conn.set_max_line(a.max_line);
@@ -189,7 +189,7 @@ int run_notify(RequestArgs& a) {
   const std::string name = "notify";
   ipc::Deadline deadline(seconds_option(a.timeout, "--timeout"));
   std::optional<std::string> body;
-  if (!a.words.empty()) body = ipc::encode(ipc::body_from_words(a.words));
+  if (!a.words.empty()) body = ipc::body_from_words(a.words);
   auto conn = connect(name, a, deadline);
   if (body) {
     conn.write_all(*body + "\n", deadline);

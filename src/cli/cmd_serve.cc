@@ -43,6 +43,7 @@ struct ServeArgs {
   std::string socket_mode = "0600";
   std::string socket_group;
   std::size_t max_line = ipc::k_default_max_line;
+  std::size_t max_depth = ipc::k_default_max_depth;
   std::size_t max_connections = 1024;
   std::size_t max_handlers = 16;
   double timeout = 30;
@@ -86,6 +87,9 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--socket-group", a.socket_group, "Group of the socket file (name or gid)");
   app.add_option("--max-line", a.max_line, "Longest request line in bytes; longer: LineTooLong, then close")
       ->default_val(a.max_line)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-depth", a.max_depth, "Deepest nesting of a request; deeper: ParseError with \"limit\"")
+      ->default_val(a.max_depth)
       ->check(CLI::PositiveNumber);
   app.add_option("--max-connections", a.max_connections, "Connections served at once; more wait in the backlog")
       ->default_val(a.max_connections)
@@ -217,6 +221,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
 
   ipc::ServerOptions so;
   so.max_line = a.max_line;
+  so.max_depth = a.max_depth;
   so.max_connections = a.max_connections;
   so.idle_timeout = seconds_option(a.idle_timeout, "--idle-timeout");
   so.drain = seconds_option(a.drain, "--drain");

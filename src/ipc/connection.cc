@@ -3,7 +3,7 @@
 #include <boost/asio/write.hpp>
 
 #include "ipc/auth.h"
-#include "ipc/json_scan.h"
+#include "ipc/json_text.h"
 #include "ipc/server.h"
 
 namespace asio = boost::asio;
@@ -154,16 +154,17 @@ void Connection::submit(std::string_view line) {
   std::uint64_t seq = m_base_seq + m_slots.size();
   m_slots.emplace_back();
   ++m_requests;
-  JsonScan scan = scan_json(line);
-  if (scan == JsonScan::reencode && !is_json(line)) scan = JsonScan::invalid;
-  if (scan == JsonScan::invalid) {
-    std::string why;
-    parse_json(line, &why);
-    m_server.m_log.debug("parse_error", {{"connection", std::to_string(m_id)}, {"reason", why}});
-    on_reply(seq, encode(error_object("ParseError", "request is not valid JSON: " + why)));
+  // Validated byte-exact and without recursion (man/ipcat.1, WIRE PROTOCOL): the
+  // handler gets the line as the client wrote it.
+  JsonCheck check = check_json(line, m_server.m_options.max_depth);
+  if (!check) {
+    m_server.m_log.debug("parse_error", {{"connection", std::to_string(m_id)}, {"reason", check.why}});
+    Json j = error_object("ParseError", "request is not valid JSON: " + check.why);
+    if (check.status == JsonCheck::Status::too_deep) j["limit"] = m_server.m_options.max_depth;
+    on_reply(seq, encode(j));
     return;
   }
-  RequestContext ctx{m_id, m_requests, &m_peer, scan == JsonScan::compact};
+  RequestContext ctx{m_id, m_requests, &m_peer, check.compact};
   if (m_server.m_log.enabled(LogLevel::debug))
     m_server.m_log.debug("request", {{"connection", std::to_string(m_id)}, {"request", std::to_string(m_requests)}});
   // --max-per-uid: one user cannot take every handler slot from the others.

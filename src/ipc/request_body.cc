@@ -3,8 +3,10 @@
 #include <cerrno>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "ipc/error.h"
+#include "ipc/line_decoder.h"
 
 namespace ipc {
 namespace {
@@ -17,28 +19,33 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-Json parse_or_throw(std::string_view text, const std::string& where) {
-  std::string why;
-  auto v = parse_json(text, &why);
-  if (!v) throw Error(ErrorKind::invalid_input, where + ": not valid JSON: " + why);
-  return std::move(*v);
+/// `text` compact and byte-exact, or Error{invalid_input} naming `where`.
+std::string compact_or_throw(std::string_view text, const std::string& where, std::size_t max_depth) {
+  std::string out;
+  JsonCheck check = minify_json(strip_bom(text), out, max_depth);
+  if (!check) throw Error(ErrorKind::invalid_input, where + ": not valid JSON: " + check.why);
+  return out;
 }
 
 bool looks_like_json_body(const std::string& w) {
-  std::string_view t = trim(w);
+  std::string_view t = trim(strip_bom(w));
   return !t.empty() && (t.front() == '{' || t.front() == '[' || t.front() == '"');
 }
 
 }  // namespace
 
-Json body_from_words(const std::vector<std::string>& words) {
+std::string body_from_words(const std::vector<std::string>& words, std::size_t max_depth) {
   if (words.size() == 1) {
     const std::string& only = words.front();
-    if (is_json(only)) return *parse_json(only);
-    // Meant as a body, but broken: that is bad input (65), not a usage error.
-    if (looks_like_json_body(only)) return parse_or_throw(only, "body");
+    std::string out;
+    JsonCheck check = minify_json(strip_bom(only), out, max_depth);
+    if (check) return out;
+    // Meant as a body, but broken (or too deep): bad input (65), not a usage error.
+    if (looks_like_json_body(only) || check.status == JsonCheck::Status::too_deep)
+      throw Error(ErrorKind::invalid_input, "body: not valid JSON: " + check.why);
   }
-  Json body = Json::object();
+  // key -> value text, in the order keys first appear.
+  std::vector<std::pair<std::string, std::string>> members;
   for (const std::string& word : words) {
     auto eq = word.find('=');
     if (eq == std::string::npos || eq == 0 || (eq == 1 && word[0] == ':'))
@@ -52,12 +59,25 @@ Json body_from_words(const std::vector<std::string>& words) {
       // Text read from a file loses its final newline, as in $(cat file).
       if (!raw_json && !value.empty() && value.back() == '\n') value.pop_back();
     }
-    if (raw_json) {
-      body[key] = parse_or_throw(value, "item '" + key + "'");
-    } else {
-      body[key] = value;
+    std::string text = raw_json ? compact_or_throw(value, "item '" + key + "'", max_depth) : quote_json(value);
+    bool replaced = false;
+    for (auto& [k, v] : members) {
+      if (k == key) {
+        v = std::move(text);
+        replaced = true;
+        break;
+      }
     }
+    if (!replaced) members.emplace_back(std::move(key), std::move(text));
   }
+  std::string body = "{";
+  for (const auto& [k, v] : members) {
+    if (body.size() > 1) body += ',';
+    body += quote_json(k);
+    body += ':';
+    body += v;
+  }
+  body += '}';
   return body;
 }
 

@@ -2,6 +2,8 @@
 
 #include "ipc/json_lines.h"
 
+#include <optional>
+
 namespace ipc {
 
 std::string RouterHandler::available() const {
@@ -14,20 +16,19 @@ std::string RouterHandler::available() const {
 }
 
 void RouterHandler::handle(const RequestContext& context, std::string_view line, ReplyCallback done) {
-  auto value = parse_json(line);
-  const Json* method = nullptr;
-  if (value && value->is_object()) {
-    auto it = value->find(m_key);
-    if (it != value->end()) method = &*it;
-  }
-  if (method == nullptr || !method->is_string()) {
+  // Only the one top-level member is read, never the whole value (the request was
+  // validated by the server; it reaches the route's handler byte-exact).
+  auto member = top_level_member(line, m_key);
+  std::optional<std::string> method;
+  if (member) method = json_string_value(*member);
+  if (!method) {
     Json j = error_object("NoSuchMethod", "request has no string \"" + m_key + "\" field; available: " + available());
     done(encode(j));
     return;
   }
-  auto route = m_routes.find(method->get<std::string>());
+  auto route = m_routes.find(*method);
   if (route == m_routes.end()) {
-    Json j = error_object("NoSuchMethod", "no such method \"" + method->get<std::string>() + "\"; available: " + available());
+    Json j = error_object("NoSuchMethod", "no such method \"" + *method + "\"; available: " + available());
     j["method"] = *method;
     done(encode(j));
     return;

@@ -36,6 +36,8 @@ class Connection;
 
 struct ServerOptions {
   std::size_t max_line = k_default_max_line;
+  /// Deepest nesting of a request (ParseError with "limit" beyond it).
+  std::size_t max_depth = k_default_max_depth;
   std::size_t max_connections = 1024;
   std::chrono::milliseconds idle_timeout{0};  ///< 0: off
   std::chrono::milliseconds drain{10000};

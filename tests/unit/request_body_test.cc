@@ -11,7 +11,6 @@
 namespace {
 
 using ipc::body_from_words;
-using ipc::encode;
 
 ipc::ErrorKind kind_of(const std::vector<std::string>& words) {
   try {
@@ -24,16 +23,16 @@ ipc::ErrorKind kind_of(const std::vector<std::string>& words) {
 }
 
 TEST(RequestBody, OneJsonArgumentIsTheBody) {
-  EXPECT_EQ(encode(body_from_words({"{ \"cmd\" : \"ping\" }"})), "{\"cmd\":\"ping\"}");
-  EXPECT_EQ(encode(body_from_words({"42"})), "42");
-  EXPECT_EQ(encode(body_from_words({"[1, 2]"})), "[1,2]");
+  EXPECT_EQ(body_from_words({"{ \"cmd\" : \"ping\" }"}), "{\"cmd\":\"ping\"}");
+  EXPECT_EQ(body_from_words({"42"}), "42");
+  EXPECT_EQ(body_from_words({"[1, 2]"}), "[1,2]");
 }
 
 TEST(RequestBody, ItemsBuildAnObjectInOrder) {
-  EXPECT_EQ(encode(body_from_words({"method=connect", "n:=3", "flags:=[true]", "s=a=b", "empty="})),
+  EXPECT_EQ(body_from_words({"method=connect", "n:=3", "flags:=[true]", "s=a=b", "empty="}),
             "{\"method\":\"connect\",\"n\":3,\"flags\":[true],\"s\":\"a=b\",\"empty\":\"\"}");
   // A value that looks like JSON stays a string with '='.
-  EXPECT_EQ(encode(body_from_words({"x=42"})), "{\"x\":\"42\"}");
+  EXPECT_EQ(body_from_words({"x=42"}), "{\"x\":\"42\"}");
 }
 
 TEST(RequestBody, FileItems) {
@@ -42,7 +41,7 @@ TEST(RequestBody, FileItems) {
   ASSERT_GE(fd, 0);
   ::close(fd);
   std::ofstream(path) << "{\"a\":1}\n";
-  EXPECT_EQ(encode(body_from_words({std::string("t=@") + path, std::string("j:=@") + path})),
+  EXPECT_EQ(body_from_words({std::string("t=@") + path, std::string("j:=@") + path}),
             "{\"t\":\"{\\\"a\\\":1}\",\"j\":{\"a\":1}}");
   ::unlink(path);
   EXPECT_EQ(kind_of({std::string("t=@") + path}), ipc::ErrorKind::not_found);
@@ -56,6 +55,23 @@ TEST(RequestBody, BadWords) {
   EXPECT_EQ(kind_of({"n:=nope"}), ipc::ErrorKind::invalid_input);
   EXPECT_EQ(kind_of({"{\"a\":"}), ipc::ErrorKind::invalid_input);
   EXPECT_EQ(kind_of({"\"unterminated"}), ipc::ErrorKind::invalid_input);
+  EXPECT_EQ(kind_of({std::string(600, '[') + std::string(600, ']')}), ipc::ErrorKind::invalid_input);
+  EXPECT_EQ(kind_of({"a:=" + std::string(600, '[') + std::string(600, ']')}), ipc::ErrorKind::invalid_input);
+}
+
+// man/ipcat.1, WIRE PROTOCOL: values are passed on as written, only whitespace
+// outside strings is removed.
+TEST(RequestBody, ValuesAreByteExact) {
+  EXPECT_EQ(body_from_words({"{\"id\": 12345678901234567890123, \"a\":1, \"a\":2}"}),
+            "{\"id\":12345678901234567890123,\"a\":1,\"a\":2}");
+  EXPECT_EQ(body_from_words({"id:=18446744073709551617", "e:=1E2", "s:=\"\\u00e9\"", "f:=60.000000"}),
+            "{\"id\":18446744073709551617,\"e\":1E2,\"s\":\"\\u00e9\",\"f\":60.000000}");
+  EXPECT_EQ(body_from_words({"\xEF\xBB\xBF{\"bom\":1}"}), "{\"bom\":1}");
+}
+
+TEST(RequestBody, ARepeatedItemKeyKeepsItsPlaceAndTakesTheLastValue) {
+  EXPECT_EQ(body_from_words({"a=1", "b=2", "a:=3"}), "{\"a\":3,\"b\":\"2\"}");
+  EXPECT_EQ(body_from_words({"k\"q=v"}), "{\"k\\\"q\":\"v\"}");
 }
 
 }  // namespace
