@@ -9,7 +9,7 @@ _ipcat_options() {
   case $1 in
     serve)
       printf '%s ' -h --help --echo --mode --workers --max-queue --route --route-key \
-        --socket-mode --socket-group --max-line --max-connections --max-handlers \
+        --socket-mode --socket-group --max-line --max-depth --max-connections --max-handlers \
         --max-per-uid --timeout --max-output --idle-timeout --drain --allow-uid --allow-gid \
         --clear-env --pass-env --authkey-file --pidfile --ready-fd --log-format \
         -v --verbose -q --quiet ;;
@@ -34,7 +34,7 @@ _ipcat_value_options() {
   case $1 in
     serve)
       printf '%s ' --mode --workers --max-queue --route --route-key --socket-mode \
-        --socket-group --max-line --max-connections --max-handlers --max-per-uid \
+        --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid \
         --timeout --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
         --authkey-file --pidfile --ready-fd --log-format ;;
     request) printf '%s ' --timeout --retries --backoff --authkey-file --max-line ;;

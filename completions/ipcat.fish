@@ -8,7 +8,7 @@ function __ipcat_value_options -a sub
     switch $sub
         case serve
             printf '%s\n' --mode --workers --max-queue --route --route-key --socket-mode \
-                --socket-group --max-line --max-connections --max-handlers --max-per-uid --timeout \
+                --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid --timeout \
                 --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
                 --authkey-file --pidfile --ready-fd --log-format
         case request
@@ -124,6 +124,7 @@ __ipcat_option serve -l route-key -x -d 'Request field that selects the route'
 __ipcat_option serve -l socket-mode -x -a '0600 0660 0666' -d 'Mode of the socket file'
 __ipcat_option serve -l socket-group -x -a '(__fish_complete_groups)' -d 'Group of the socket file'
 __ipcat_option serve -l max-line -x -d 'Longest request line in bytes'
+__ipcat_option serve -l max-depth -x -d 'Deepest nesting of a request'
 __ipcat_option serve -l max-connections -x -d 'Connections served at once'
 __ipcat_option serve -l max-handlers -x -d 'Handler processes at once'
 __ipcat_option serve -l max-per-uid -x -d 'Requests in flight per peer uid (0: no limit)'

@@ -1,0 +1,40 @@
+#pragma once
+// Lets a short fuzz input stand for a long, deeply nested text, so that nesting
+// of any depth is within reach in seconds (the 100,000-deep line that once
+// crashed every subcommand is 10 bytes here):
+//
+//   0x01 N_LO N_HI OPEN 0x00 MIDDLE 0x00 CLOSE   ->   OPEN×(N·16) MIDDLE CLOSE×(N·16)
+//
+// Any other input is the text itself.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fuzz {
+
+inline std::string amplify(const std::uint8_t* data, std::size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  if (size < 3 || data[0] != 0x01) return std::string(in);
+  std::size_t n = (static_cast<std::size_t>(data[1]) | static_cast<std::size_t>(data[2]) << 8) * 16;
+  std::string_view rest = in.substr(3);
+  auto a = rest.find('\0');
+  std::string_view open = rest.substr(0, a);
+  std::string_view middle, close;
+  if (a != std::string_view::npos) {
+    rest.remove_prefix(a + 1);
+    auto b = rest.find('\0');
+    middle = rest.substr(0, b);
+    if (b != std::string_view::npos) close = rest.substr(b + 1);
+  }
+  if ((open.size() + close.size()) * n > (1u << 20)) n = (1u << 20) / (open.size() + close.size() + 1);
+  std::string text;
+  text.reserve((open.size() + close.size()) * n + middle.size());
+  for (std::size_t i = 0; i < n; ++i) text += open;
+  text += middle;
+  for (std::size_t i = 0; i < n; ++i) text += close;
+  return text;
+}
+
+}  // namespace fuzz

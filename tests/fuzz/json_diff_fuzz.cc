@@ -1,0 +1,91 @@
+// Differential fuzz target: json_text.h's iterative validator against nlohmann_json
+// (src/ipc/json_text.h; man/ipcat.1, WIRE PROTOCOL).
+//
+// The input is one line's text (or an amplified one, amplify.h). Properties:
+//   - check_json never crashes or stalls, at any depth (it has no recursion);
+//   - below the nesting limit it accepts exactly what nlohmann accepts (nlohmann
+//     skips a leading byte-order mark and stops at a NUL byte; ipcat refuses both);
+//   - a text it accepts parses (nlohmann DOM) unless a number overflows a double,
+//     and parse_json() agrees with it;
+//   - top_level_member() finds each member nlohmann sees (the last of duplicates).
+//
+// Built with -DIPCAT_FUZZ_NO_DEPTH_LIMIT, the limit is gone and the DOM built from
+// deep input overflows the stack: the fuzzer finds that within seconds, which is
+// what the limit protects every subcommand from.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "amplify.h"
+#include "ipc/json_lines.h"
+
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "json_diff_fuzz: property violated: %s\n", what);
+  std::abort();
+}
+
+#ifdef IPCAT_FUZZ_NO_DEPTH_LIMIT
+constexpr std::size_t k_limit = std::numeric_limits<std::size_t>::max();
+#else
+constexpr std::size_t k_limit = ipc::k_default_max_depth;
+#endif
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string input = fuzz::amplify(data, size);
+  std::string_view text = input;
+  ipc::JsonCheck ours = ipc::check_json(text, k_limit);
+  if (ours.status == ipc::JsonCheck::Status::too_deep) {
+    if (ours.offset > text.size()) fail("a too_deep offset past the end");
+    return 0;  // beyond the limit nothing else looks at it: that is the point
+  }
+  bool has_nul = std::memchr(text.data(), '\0', text.size()) != nullptr;
+  bool has_bom = ipc::strip_bom(text).size() != text.size();
+  bool theirs = ipc::Json::accept(text);
+  if (has_nul || has_bom) {
+    if (ours.ok()) fail("accepted a NUL byte or a byte-order mark");
+  } else if (!ours.ok() && theirs) {
+    fail("refused text nlohmann accepts");
+  } else if (ours.ok() && !theirs) {
+    // nlohmann refuses a number no double holds (1e400): valid JSON all the same.
+    try {
+      (void)ipc::Json::parse(text);
+    } catch (const ipc::Json::out_of_range&) {
+      return 0;
+    } catch (const ipc::Json::exception&) {
+    }
+    fail("accepted text nlohmann refuses");
+  }
+  if (!ours.ok()) {
+    if (ours.why.empty()) fail("refused without a reason");
+    return 0;
+  }
+  std::string why;
+  auto mine = ipc::parse_json(text, &why, k_limit);
+  ipc::Json dom;
+  try {
+    dom = ipc::Json::parse(text);
+  } catch (const ipc::Json::out_of_range&) {
+    if (mine) fail("parse_json accepted a number that overflows a double");
+    return 0;  // 1e400: valid JSON, and passed on as written, but no double holds it
+  }
+  if (!mine || *mine != dom) fail("parse_json disagrees with nlohmann");
+  if (dom.is_object()) {
+    for (auto it = dom.begin(); it != dom.end(); ++it) {
+      auto member = ipc::top_level_member(text, it.key());
+      if (!member) fail("top_level_member missed a member");
+      if (ipc::Json::parse(*member) != it.value()) fail("top_level_member found another value");
+    }
+    if (ipc::top_level_member(text, "\x01not a key")) fail("top_level_member found a key that is not there");
+  }
+  return 0;
+}

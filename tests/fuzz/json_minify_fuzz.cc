@@ -1,0 +1,87 @@
+// Property fuzz target: removing whitespace never changes a value
+// (src/ipc/json_text.h; man/ipcat.1, WIRE PROTOCOL: byte-exact).
+//
+// For text the validator accepts (input or amplified input, amplify.h):
+//   - minify_json's output is valid, compact, and minifies to itself;
+//   - it differs from the input only by whitespace outside strings (checked by
+//     removing those bytes from the input independently) — so numbers, escapes,
+//     key order and duplicate keys are exactly as written;
+//   - nlohmann parses input and output to equal values (unless a number overflows
+//     a double), and pretty_json() of it parses to that value too;
+//   - compact_form() is the same text.
+// For text it refuses, minify_json leaves the output untouched.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "amplify.h"
+#include "ipc/json_lines.h"
+
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "json_minify_fuzz: property violated: %s\n", what);
+  std::abort();
+}
+
+#ifdef IPCAT_FUZZ_NO_DEPTH_LIMIT
+constexpr std::size_t k_limit = std::numeric_limits<std::size_t>::max();
+#else
+constexpr std::size_t k_limit = ipc::k_default_max_depth;
+#endif
+
+// The input without whitespace outside strings, by a separate, obvious walk.
+std::string strip_outside_strings(std::string_view s) {
+  std::string out;
+  bool in_string = false, escaped = false;
+  for (char c : s) {
+    if (in_string) {
+      out += c;
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out += c;
+      if (c == '"') in_string = true;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string input = fuzz::amplify(data, size);
+  std::string out = "prefix:";
+  ipc::JsonCheck check = ipc::minify_json(input, out, k_limit);
+  if (!check) {
+    if (out != "prefix:") fail("a refused text changed the output");
+    return 0;
+  }
+  std::string_view compact = std::string_view(out).substr(7);
+  if (compact != strip_outside_strings(input)) fail("minify changed more than whitespace outside strings");
+  ipc::JsonCheck again = ipc::check_json(compact, k_limit);
+  if (!again || !again.compact) fail("minified text is not valid and compact");
+  if (check.compact != (compact == input)) fail("compact flag disagrees with the text");
+  auto cf = ipc::compact_form(input, nullptr, k_limit);
+  if (!cf || *cf != compact) fail("compact_form differs from minify_json");
+  std::string pretty = ipc::pretty_json(compact);
+  if (!ipc::check_json(pretty, k_limit)) fail("pretty_json made invalid text");
+  try {
+    ipc::Json a = ipc::Json::parse(input);
+    if (ipc::Json::parse(compact) != a) fail("minify changed the value");
+    if (ipc::Json::parse(pretty) != a) fail("pretty_json changed the value");
+  } catch (const ipc::Json::out_of_range&) {
+    // A number no double holds: still passed on as written (checked above).
+  }
+  return 0;
+}
