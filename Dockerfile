@@ -1,13 +1,24 @@
 # syntax=docker/dockerfile:1
 # ipcat in a container: built and tested exactly as CI does, shipped alone.
 #
-#   docker build -t ipcat .
+#   docker build -t ipcat .                    # runtime (Debian slim), built from source
+#   docker build --target minimal -t ipcat:minimal .   # FROM scratch: the binary alone
 #   docker run -d --name app ipcat              # an echo daemon on /run/app/control.sock
 #   docker inspect --format '{{.State.Health.Status}}' app        # healthy
 #   docker exec app ipcat request /run/app/control.sock cmd=ping  # {"cmd":"ping"}
 #
+# From a .deb that CI already built and tested (what scripts/container-test does):
+# the build context is a directory holding only that package, named ipcat.deb.
+#   cpack --config build/test/CPackConfig.cmake -B /tmp/pkg && mkdir /tmp/ctx \
+#     && mv /tmp/pkg/ipcat_*.deb /tmp/ctx/ipcat.deb
+#   docker build --build-arg IPCAT_DEB=prebuilt -f Dockerfile -t ipcat /tmp/ctx
+#
 # To serve your own handler, base an image on this one and replace CMD, e.g.
 #   CMD ["ipcat","serve","/run/app/control.sock","--","/app/handle"]
+
+# Where the .deb comes from: "build" (this source tree, through CI's scripts) or
+# "prebuilt" (the build context's ipcat.deb).
+ARG IPCAT_DEB=build
 
 # --- build: the CI script (deps, -Werror build, every test), then the .deb ------
 FROM debian:12 AS build
@@ -17,7 +28,7 @@ COPY . /src
 # apt-get (scripts/deps), builds with -Werror into build/test (scripts/build) and
 # runs every unit and end-to-end test through ctest; a failure fails the image.
 # IPCAT_TEST_QUICK=1 leaves out the stages that do not change the shipped binary
-# (a second build under sanitizers, fuzzing, lint): CI runs those.
+# (a second build under sanitizers, fuzzing, lint, this image's own test): CI runs those.
 RUN IPCAT_TEST_QUICK=1 scripts/test
 # The same .deb users get from cpack: its Depends, computed by dpkg-shlibdeps, name
 # exactly the runtime libraries the binary needs (none for the default static
@@ -25,16 +36,26 @@ RUN IPCAT_TEST_QUICK=1 scripts/test
 RUN cpack --config /src/build/test/CPackConfig.cmake -B /out \
  && mv /out/ipcat_*.deb /out/ipcat.deb
 
+# --- prebuilt: the package CI made, the build context's only file ----------------
+FROM scratch AS prebuilt
+COPY ipcat.deb /out/ipcat.deb
+
+# --- deb: whichever of the two IPCAT_DEB names --------------------------------------
+FROM ${IPCAT_DEB} AS deb
+
 # --- runtime: Debian slim with the package and what it depends on, nothing else --
-FROM debian:12-slim
-COPY --from=build /out/ipcat.deb /tmp/ipcat.deb
+FROM debian:12-slim AS runtime
 # The package also carries the C++ library (headers, libipc.a, CMake config) for
-# building against; a runtime image needs none of it.
-RUN printf '%s\n' 'path-exclude=/usr/include/ipc/*' 'path-exclude=/usr/lib/libipc.a' \
+# building against; a runtime image needs none of it. A package with no Depends
+# (the default static binary) installs with dpkg alone, without the network. The
+# .deb is bind-mounted, so it is in no layer.
+RUN --mount=type=bind,from=deb,source=/out/ipcat.deb,target=/tmp/ipcat.deb \
+    printf '%s\n' 'path-exclude=/usr/include/ipc/*' 'path-exclude=/usr/lib/libipc.a' \
       'path-exclude=/usr/lib/cmake/ipcat/*' >/etc/dpkg/dpkg.cfg.d/ipcat-runtime-only \
- && apt-get update \
- && apt-get install -y --no-install-recommends /tmp/ipcat.deb \
- && rm -rf /var/lib/apt/lists/* /tmp/ipcat.deb \
+ && if dpkg-deb -f /tmp/ipcat.deb Depends | grep -q .; then \
+      apt-get update && apt-get install -y --no-install-recommends /tmp/ipcat.deb \
+      && rm -rf /var/lib/apt/lists/*; \
+    else dpkg -i /tmp/ipcat.deb; fi \
  && useradd --system --no-create-home --shell /usr/sbin/nologin app \
  && install -d -o app -g app -m 0755 /run/app
 USER app
@@ -46,3 +67,27 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
 # SIGTERM: stop accepting, let requests in flight finish (--drain), remove the socket, exit 0.
 STOPSIGNAL SIGTERM
 CMD ["ipcat","serve","/run/app/control.sock","--echo"]
+
+# --- minimal's files, taken from the runtime image: the binary, the user's passwd
+# line and the socket's directory, owned by the user --------------------------------
+FROM runtime AS minimal-files
+USER root
+RUN mkdir -p /rootfs/etc /rootfs/usr/bin /rootfs/run \
+ && grep '^app:' /etc/passwd >/rootfs/etc/passwd \
+ && cp /usr/bin/ipcat /rootfs/usr/bin/ipcat \
+ && install -d -o app -g app -m 0755 /rootfs/run/app
+
+# --- minimal: FROM scratch, the static binary and /etc/passwd, nothing else ---------
+# No shell, no libc, no package manager: the static PIE needs none (it only works
+# with the default -DIPCAT_STATIC=ON build). The probe is exec form, so no shell.
+FROM scratch AS minimal
+COPY --from=minimal-files /rootfs/ /
+USER app
+WORKDIR /run/app
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["/usr/bin/ipcat","request","-q","--timeout","1","/run/app/control.sock","{\"cmd\":\"ping\"}"]
+STOPSIGNAL SIGTERM
+CMD ["/usr/bin/ipcat","serve","/run/app/control.sock","--echo"]
+
+# --- the default target (the last stage): the runtime image ------------------------
+FROM runtime

@@ -370,15 +370,21 @@ dockerfile_instructions() {
 @test "Dockerfile: stages, COPY sources and the scripts its RUN lines call all exist" {
   local instructions stages script source
   instructions=$(dockerfile_instructions)
-  # Two stages: a debian:12 build stage and a debian:12-slim runtime.
+  # A debian:12 build stage; the default (last) stage is the debian:12-slim runtime
+  # image, or FROM the stage that is (tests/container runs them).
   grep -qE '^FROM debian:12 AS build$' <<<"$instructions" || fail "no 'FROM debian:12 AS build' stage"
-  [[ $(grep -E '^FROM ' <<<"$instructions" | tail -1) == "FROM debian:12-slim" ]] ||
-    fail "the last stage is not FROM debian:12-slim"
+  local last
+  last=$(grep -E '^FROM ' <<<"$instructions" | tail -1)
+  [[ $last == "FROM debian:12-slim" ]] || grep -qxF "FROM debian:12-slim AS ${last#FROM }" <<<"$instructions" ||
+    fail "the last stage is not FROM debian:12-slim (nor FROM a stage that is): $last"
   stages=$(sed -nE 's/^FROM .* AS ([a-z0-9_-]+)$/\1/p' <<<"$instructions")
-  # Every COPY --from names a stage; every other COPY source exists in the tree.
+  # Every COPY --from names a stage; every other COPY source exists in the tree,
+  # but the prebuilt stage's ipcat.deb, the only file of its build context.
   while read -r line; do
     if [[ $line =~ --from=([a-z0-9_-]+) ]]; then
       grep -qxF "${BASH_REMATCH[1]}" <<<"$stages" || fail "COPY --from=${BASH_REMATCH[1]}: no such stage"
+    elif [[ $line == "COPY ipcat.deb /out/ipcat.deb" ]]; then
+      grep -qxF "FROM scratch AS prebuilt" <<<"$instructions" || fail "COPY ipcat.deb outside a prebuilt stage"
     else
       read -ra words <<<"${line#COPY }"
       for source in "${words[@]:0:${#words[@]}-1}"; do
@@ -408,8 +414,9 @@ dockerfile_instructions() {
 @test "Dockerfile: the HEALTHCHECK is the issue's probe; it passes against the CMD daemon and fails once it stops" {
   local instructions health cmd
   instructions=$(dockerfile_instructions)
-  health=$(grep -E '^HEALTHCHECK ' <<<"$instructions" | sed -E 's/.* CMD (\[.*\])$/\1/')
-  cmd=$(grep -E '^CMD ' <<<"$instructions" | sed -E 's/^CMD (\[.*\])$/\1/')
+  # The runtime stage's (the first); the minimal image's are tested in tests/container.
+  health=$(grep -m1 -E '^HEALTHCHECK ' <<<"$instructions" | sed -E 's/.* CMD (\[.*\])$/\1/')
+  cmd=$(grep -m1 -E '^CMD ' <<<"$instructions" | sed -E 's/^CMD (\[.*\])$/\1/')
   assert_equal "$(jq -c . <<<"$health")" \
     '["ipcat","request","-q","--timeout","1","/run/app/control.sock","{\"cmd\":\"ping\"}"]'
   # Run both as Docker would, with ipcat and the socket directory swapped for ours.
