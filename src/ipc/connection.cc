@@ -9,6 +9,22 @@
 namespace asio = boost::asio;
 
 namespace ipc {
+namespace {
+
+/// The first line of an HTTP/1 request, or a Host: header (any case), or the
+/// HTTP/2 preface: no JSON text begins like that.
+bool looks_like_http(std::string_view line) {
+  static constexpr std::string_view k_starts[] = {"GET /", "POST /", "PUT ",      "HEAD ",    "OPTIONS ",
+                                                  "DELETE ", "PATCH ", "CONNECT ", "TRACE ", "PRI * HTTP/2"};
+  for (auto start : k_starts)
+    if (line.starts_with(start)) return true;
+  if (line.size() < 5) return false;
+  std::string_view h = line.substr(0, 5);
+  return (h[0] == 'H' || h[0] == 'h') && (h[1] == 'O' || h[1] == 'o') && (h[2] == 'S' || h[2] == 's') &&
+         (h[3] == 'T' || h[3] == 't') && h[4] == ':';
+}
+
+}  // namespace
 
 Connection::Connection(Server& server, Socket socket, std::uint64_t id, PeerInfo peer)
     : m_server(server),
@@ -124,12 +140,19 @@ void Connection::process_lines() {
   const ServerOptions& o = m_server.m_options;
   while (!m_close_after_flush && !m_closed) {
     // Backpressure: leave the rest in the decoder until replies drain.
-    if (m_slots.size() - m_head >= o.max_pending) break;
+    if (!has_room()) break;
     auto r = m_decoder.next();
     if (r.status == LineDecoder::Status::line) {
       if (!m_nonce.empty()) {
         on_handshake_line(r.line);
         continue;
+      }
+      if (looks_like_http(r.line)) {
+        // Closed at once, no reply, no handler: a web page's POST to a loopback
+        // port must not get its body run as a request.
+        m_server.m_log.info("http_request_refused", {{"connection", std::to_string(m_id)}, {"peer", m_peer.describe()}});
+        close();
+        break;
       }
       if (m_shutting_down) {
         add_final(encode(error_object("ShuttingDown", "server is shutting down")));
@@ -156,6 +179,7 @@ void Connection::submit(std::string_view line) {
   ++m_requests;
   // Validated byte-exact and without recursion (man/ipcat.1, WIRE PROTOCOL): the
   // handler gets the line as the client wrote it.
+  line = strip_bom(line);  // dropped, as on every path
   JsonCheck check = check_json(line, m_server.m_options.max_depth);
   if (!check) {
     m_server.m_log.debug("parse_error", {{"connection", std::to_string(m_id)}, {"reason", check.why}});
@@ -180,7 +204,11 @@ void Connection::submit(std::string_view line) {
     }
     ++busy;
   }
-  m_server.m_handler->handle(ctx, line, [self = shared_from_this(), seq](Reply reply) {
+  // --max-pending's byte half: counted until the reply comes.
+  const std::size_t bytes = line.size();
+  m_waiting_bytes += bytes;
+  m_server.m_handler->handle(ctx, line, [self = shared_from_this(), seq, bytes](Reply reply) {
+    self->m_waiting_bytes -= bytes;
     if (self->m_server.m_options.max_per_uid > 0 && self->m_peer.is_unix) {
       auto it = self->m_server.m_per_uid.find(self->m_peer.uid);
       if (it != self->m_server.m_per_uid.end() && --it->second == 0) self->m_server.m_per_uid.erase(it);
@@ -244,10 +272,14 @@ void Connection::do_write() {
                     });
 }
 
+bool Connection::has_room() const noexcept {
+  const ServerOptions& o = m_server.m_options;
+  return m_slots.size() - m_head < o.max_pending && m_waiting_bytes < o.max_pending_bytes &&
+         m_unsent.size() < o.max_unsent;
+}
+
 void Connection::maybe_resume_or_close() {
   if (m_closed || m_processing) return;
-  const ServerOptions& o = m_server.m_options;
-  auto has_room = [&] { return m_slots.size() - m_head < o.max_pending && m_unsent.size() < o.max_unsent; };
   // Lines already buffered go before reading more.
   if (has_room() && !m_close_after_flush && m_decoder.buffered() > 0) process_lines();
   if (m_closed) return;

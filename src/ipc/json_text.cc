@@ -111,6 +111,13 @@ class Validator {
 
  private:
   bool parse() {
+    // A leading byte-order mark is dropped like whitespace, the same way on every
+    // path (BODY, stdin line, request line, FIFO message).
+    if (m_end - m_p >= 3 && std::memcmp(m_p, "\xEF\xBB\xBF", 3) == 0) {
+      m_p += 3;
+      m_run = m_p;
+      m_spaced = true;
+    }
     skip_ws();
     for (;;) {
       // A value is expected at m_p.

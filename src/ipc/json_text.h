@@ -40,8 +40,9 @@ struct JsonCheck {
   explicit operator bool() const noexcept { return ok(); }
 };
 
-/// Validates `text` as exactly one JSON value; surrounding whitespace is allowed.
-/// A leading UTF-8 byte-order mark is not JSON and is refused here (strip_bom()).
+/// Validates `text` as exactly one JSON value; surrounding whitespace is allowed,
+/// and so is a leading UTF-8 byte-order mark (dropped by minify_json, like
+/// whitespace: the text is then not compact).
 JsonCheck check_json(std::string_view text, std::size_t max_depth = k_default_max_depth);
 
 /// As check_json(), and on success appends `text` without its insignificant

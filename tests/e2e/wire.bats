@@ -52,6 +52,22 @@ served_after() {
   assert_output "$spaced_min"
 }
 
+@test "a leading byte-order mark is dropped on every path" {
+  spawn_server "$sock" -- sh -c 'cat >"$0"' "$dir/got"
+  run raw_client "$sock" < <(printf '\357\273\277{"bom":1}\n')
+  assert_success
+  assert_equal "$(cat "$dir/got")" '{"bom":1}'
+  run --separate-stderr timeout 20 "$IPCAT" request "$sock" "$(printf '\357\273\277{"bom":2}')"
+  assert_equal "$(cat "$dir/got")" '{"bom":2}'
+  fifo="$dir/q"
+  timeout 20 "$IPCAT" fifo-recv "$fifo" >"$dir/out" 2>"$dir/err" &
+  reader=$!
+  wait_for "the FIFO" 10 test -p "$fifo"
+  printf '\357\273\277{"bom":3}\n' | timeout 20 "$IPCAT" fifo-send --wait 10 "$fifo"
+  wait "$reader"
+  assert_equal "$(cat "$dir/out")" '{"bom":3}'
+}
+
 @test "an exec handler receives the request as written and its reply goes back byte-exact" {
   spawn_server "$sock" -- sh -c 'cat >"$0"; printf "%s\n" "$1"' "$dir/got" "$spaced"
   run raw_client "$sock" <<<"$exact"

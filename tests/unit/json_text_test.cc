@@ -58,7 +58,11 @@ TEST(JsonText, Utf8IsChecked) {
   EXPECT_FALSE(check_json(std::string("\"a\0b\"", 5)).ok());
   EXPECT_FALSE(check_json(std::string("{}\0", 3)).ok());
   EXPECT_FALSE(check_json("\"tab\there\"").ok());  // a raw control character
-  EXPECT_FALSE(check_json("\xEF\xBB\xBF{}").ok());  // a BOM is not JSON
+  JsonCheck bom = check_json("\xEF\xBB\xBF{}");  // a leading BOM is dropped like whitespace
+  EXPECT_TRUE(bom.ok());
+  EXPECT_FALSE(bom.compact);
+  EXPECT_EQ(minified("\xEF\xBB\xBF {\"a\":1}"), "{\"a\":1}");
+  EXPECT_FALSE(check_json("{}\xEF\xBB\xBF").ok());  // only a leading one
   EXPECT_EQ(ipc::strip_bom("\xEF\xBB\xBF{}"), "{}");
   EXPECT_EQ(ipc::strip_bom("{}"), "{}");
 }
