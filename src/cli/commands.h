@@ -21,5 +21,6 @@ int cmd_notify(int argc, char** argv);
 int cmd_fifo_send(int argc, char** argv);
 int cmd_fifo_recv(int argc, char** argv);
 int cmd_pidfile_run(int argc, char** argv);
+int cmd_tap(int argc, char** argv);
 
 }  // namespace cli

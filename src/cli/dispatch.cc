@@ -25,6 +25,7 @@ constexpr std::array k_commands = {
     Command{"fifo-send", "Send JSON messages into a FIFO, each whole, never interleaved", cmd_fifo_send},
     Command{"fifo-recv", "Receive JSON messages from a FIFO, taking no more than it prints", cmd_fifo_recv},
     Command{"pidfile-run", "Run a command under a locked pidfile: never twice", cmd_pidfile_run},
+    Command{"tap", "Watch a socket's traffic: forward it unchanged, print requests and replies", cmd_tap},
 };
 
 // Levenshtein distance, for "did you mean".
