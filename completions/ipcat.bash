@@ -26,6 +26,10 @@ _ipcat_options() {
         --remove --max-line ;;
     pidfile-run)
       printf '%s ' -h --help -w --wait -E --conflict-exit-code --exec ;;
+    tap)
+      printf '%s ' -h --help --in-place --restore --format --match --method --route-key \
+        --conn --uid -n --count --max-queue --max-line --max-depth --max-pending \
+        --max-connections --drain ;;
   esac
 }
 
@@ -42,6 +46,9 @@ _ipcat_value_options() {
     fifo-send) printf '%s ' --mode --wait ;;
     fifo-recv) printf '%s ' -n --count --timeout --mode --max-line ;;
     pidfile-run) printf '%s ' -w --wait -E --conflict-exit-code ;;
+    tap)
+      printf '%s ' --format --match --method --route-key --conn --uid -n --count --max-queue \
+        --max-line --max-depth --max-pending --max-connections --drain ;;
   esac
 }
 
@@ -80,14 +87,14 @@ _ipcat() {
     if [[ $cur == -* ]]; then
       COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
     else
-      COMPREPLY=($(compgen -W 'serve request notify fifo-send fifo-recv pidfile-run help' -- "$cur"))
+      COMPREPLY=($(compgen -W 'serve request notify fifo-send fifo-recv pidfile-run tap help' -- "$cur"))
     fi
     return 0
   fi
   local sub=${COMP_WORDS[1]}
   if [[ $sub == help ]]; then
     ((COMP_CWORD == 2)) &&
-      COMPREPLY=($(compgen -W 'serve request notify fifo-send fifo-recv pidfile-run' -- "$cur"))
+      COMPREPLY=($(compgen -W 'serve request notify fifo-send fifo-recv pidfile-run tap' -- "$cur"))
     return 0
   fi
   local options value_options
@@ -128,7 +135,8 @@ _ipcat() {
       serve:--mode) COMPREPLY=($(compgen -W 'request connection pool' -- "$cur")) ;;
       serve:--log-format) COMPREPLY=($(compgen -W 'text json' -- "$cur")) ;;
       serve:--socket-group | serve:--allow-gid) COMPREPLY=($(compgen -g -- "$cur")) ;;
-      serve:--allow-uid) COMPREPLY=($(compgen -u -- "$cur")) ;;
+      serve:--allow-uid | tap:--uid) COMPREPLY=($(compgen -u -- "$cur")) ;;
+      tap:--format) COMPREPLY=($(compgen -W 'json text' -- "$cur")) ;;
       serve:--pass-env) COMPREPLY=($(compgen -e -- "$cur")) ;;
       serve:--socket-mode | fifo-send:--mode | fifo-recv:--mode)
         COMPREPLY=($(compgen -W '0600 0660 0666' -- "$cur")) ;;
@@ -148,6 +156,7 @@ _ipcat() {
 
   case $sub:$positionals in
     serve:1 | pidfile-run:1) _ipcat_command "$COMP_CWORD" ;;
+    tap:1) _ipcat_files ;; # UPSTREAM
     *:0) _ipcat_files ;; # ADDRESS, PATH, PIDFILE
     *) ;;                # BODY / ITEMs
   esac

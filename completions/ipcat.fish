@@ -1,7 +1,7 @@
 # fish completion for ipcat(1). Installed as share/fish/vendor_completions.d/ipcat.fish.
 # tests/e2e/docs.bats checks the options below against `ipcat SUB --help`.
 
-set -l __ipcat_subcommands serve request notify fifo-send fifo-recv pidfile-run help
+set -l __ipcat_subcommands serve request notify fifo-send fifo-recv pidfile-run tap help
 
 # The options of SUB that take a value (the next word), for walking the command line.
 function __ipcat_value_options -a sub
@@ -21,6 +21,9 @@ function __ipcat_value_options -a sub
             printf '%s\n' -n --count --timeout --mode --max-line
         case pidfile-run
             printf '%s\n' -w --wait -E --conflict-exit-code
+        case tap
+            printf '%s\n' --format --match --method --route-key --conn --uid -n --count --max-queue \
+                --max-line --max-depth --max-pending --max-connections --drain
     end
 end
 
@@ -66,7 +69,7 @@ end
 # True when the word being completed is the first positional (ADDRESS, PATH, PIDFILE).
 function __ipcat_at_path
     set -l where (string split ' ' -- (__ipcat_where))
-    contains -- "$where[1]" serve request notify fifo-send fifo-recv pidfile-run
+    contains -- "$where[1]" serve request notify fifo-send fifo-recv pidfile-run tap
     and test $where[2] -eq 0 -a $where[3] -eq 0
 end
 
@@ -105,9 +108,10 @@ complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a n
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a fifo-send -d 'Send JSON messages into a FIFO'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a fifo-recv -d 'Receive JSON messages from a FIFO'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a pidfile-run -d 'Run a command under a locked pidfile'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a tap -d 'Watch a socket\'s traffic, forwarding it unchanged'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a help -d 'Show the help of a subcommand'
 complete -c ipcat -n "__fish_seen_subcommand_from help; and test (count (commandline -opc)) -eq 2" \
-    -a "serve request notify fifo-send fifo-recv pidfile-run"
+    -a "serve request notify fifo-send fifo-recv pidfile-run tap"
 
 # Positionals and wrapped commands.
 complete -c ipcat -n __ipcat_at_path -F
@@ -188,3 +192,21 @@ __ipcat_option pidfile-run -s h -l help -d 'Print help and exit'
 __ipcat_option pidfile-run -s w -l wait -x -d 'Wait up to SEC seconds for the lock (0: forever)'
 __ipcat_option pidfile-run -s E -l conflict-exit-code -x -d 'Exit status when the lock is held'
 __ipcat_option pidfile-run -l exec -d 'Become COMMAND (same pid) instead of running it'
+
+# tap
+__ipcat_option tap -s h -l help -d 'Print help and exit'
+__ipcat_option tap -l in-place -d 'Take a live daemon\'s SOCKET, put it back at exit'
+__ipcat_option tap -l restore -d 'Put SOCKET back after a tap was killed'
+__ipcat_option tap -l format -x -a 'json text' -d 'Events as JSON lines or text'
+__ipcat_option tap -l match -x -d 'Pair replies with requests by this member'
+__ipcat_option tap -l method -x -d 'Show only requests with this method'
+__ipcat_option tap -l route-key -x -d 'The member --method reads'
+__ipcat_option tap -l conn -x -d 'Show only connection N'
+__ipcat_option tap -l uid -x -a '(__fish_complete_users)' -d 'Show only clients with this uid'
+__ipcat_option tap -s n -l count -x -d 'Stop after N messages shown'
+__ipcat_option tap -l max-queue -x -d 'Event bytes waiting for stdout'
+__ipcat_option tap -l max-line -x -d 'Longest line shown, in bytes'
+__ipcat_option tap -l max-depth -x -d 'Deepest nesting shown as JSON'
+__ipcat_option tap -l max-pending -x -d 'Requests awaiting a reply remembered per connection'
+__ipcat_option tap -l max-connections -x -d 'Connections forwarded at once'
+__ipcat_option tap -l drain -x -d 'Seconds open connections keep being forwarded at exit'

@@ -8,7 +8,7 @@ load test_helper
 
 ROOT=${IPCAT_SOURCE_DIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 MAN=$ROOT/man/ipcat.1
-SUBCOMMANDS=(serve request notify fifo-send fifo-recv pidfile-run)
+SUBCOMMANDS=(serve request notify fifo-send fifo-recv pidfile-run tap)
 
 # --- what the binary says ------------------------------------------------------
 
