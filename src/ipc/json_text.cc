@@ -206,7 +206,7 @@ class Validator {
     return "unexpected " + got + ", expected " + expected;
   }
 
-  bool fail(std::string what) {
+  bool fail(const std::string& what) {
     m_why = "at byte " + std::to_string(m_p - m_begin) + ": " + what;
     return false;
   }

@@ -1,5 +1,6 @@
 #include "ipc/request_body.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -60,15 +61,12 @@ std::string body_from_words(const std::vector<std::string>& words, std::size_t m
       if (!raw_json && !value.empty() && value.back() == '\n') value.pop_back();
     }
     std::string text = raw_json ? compact_or_throw(value, "item '" + key + "'", max_depth) : quote_json(value);
-    bool replaced = false;
-    for (auto& [k, v] : members) {
-      if (k == key) {
-        v = std::move(text);
-        replaced = true;
-        break;
-      }
+    auto same = std::find_if(members.begin(), members.end(), [&](const auto& m) { return m.first == key; });
+    if (same != members.end()) {
+      same->second = std::move(text);
+    } else {
+      members.emplace_back(std::move(key), std::move(text));
     }
-    if (!replaced) members.emplace_back(std::move(key), std::move(text));
   }
   std::string body = "{";
   for (const auto& [k, v] : members) {
