@@ -218,3 +218,27 @@ unit_value() {
   assert_output '{"cmd":"ping"}'
   wait_for "READY=1" 10 grep -q READY=1 "$BATS_TEST_TMPDIR/notified"
 }
+
+# --- tap -----------------------------------------------------------------------
+
+@test "tap: session.sh taps the json-rpc daemon in place, pairs each request with its reply, puts the socket back" {
+  local dir=$BATS_TEST_TMPDIR/tap
+  mkdir -p "$dir"
+  # 3>&-: the daemon and the tap run in the background; bats waits on fd 3.
+  run --separate-stderr timeout 60 "$EXAMPLES/tap/session.sh" "$dir" 3>&-
+  assert_success
+  assert_line --regexp '^[0-9:.]+ #1 > \{"method":"status"\}$'
+  assert_line --regexp '^[0-9:.]+ #1 < \{"services":\{"web":0,"worker":0\}\}  \([0-9.]+ ms\)$'
+  assert_line --regexp '^[0-9:.]+ #2 < \{"service":"web","restarted":true,"restarts":1\}  \([0-9.]+ ms\)$'
+  assert_line --regexp '^[0-9:.]+ #3 < \{"error":.*"type":"NoSuchMethod".*\}  \([0-9.]+ ms\)$'
+  [[ $stderr == *"3 connections, 3 requests, 3 replies, 0 pushes, 1 errors, 0 events dropped"* ]] || fail "summary: $stderr"
+  # The daemon's socket is back, nothing left aside.
+  assert_not_exist "$dir/rpc.sock.ipcat-tap"
+
+  mkdir -p "$BATS_TEST_TMPDIR/tap2"
+  run --separate-stderr timeout 60 "$EXAMPLES/tap/session.sh" "$BATS_TEST_TMPDIR/tap2" json 3>&-
+  assert_success
+  assert_equal "$(jq -c 'select(.dir == "reply")' <<<"$output" | wc -l)" 3
+  assert_json 'select(.dir == "reply" and .conn == 2) | .msg.restarts == 1 and .seq == 1 and .ms >= 0' \
+    "$(jq -c 'select(.dir == "reply" and .conn == 2)' <<<"$output")"
+}
