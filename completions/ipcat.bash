@@ -20,10 +20,10 @@ _ipcat_options() {
       printf '%s ' -h --help --timeout --retries --backoff --authkey-file \
         -v --verbose -q --quiet ;;
     fifo-send)
-      printf '%s ' -h --help --mode --wait --allow-large --remove -q --quiet ;;
+      printf '%s ' -h --help --mode --wait --allow-large --remove --max-depth -q --quiet ;;
     fifo-recv)
       printf '%s ' -h --help -n --count --follow --timeout -r --raw -q --quiet --mode \
-        --remove --max-line ;;
+        --remove --max-line --max-depth ;;
     pidfile-run)
       printf '%s ' -h --help -w --wait -E --conflict-exit-code --exec ;;
     tap)
@@ -43,8 +43,8 @@ _ipcat_value_options() {
         --authkey-file --pidfile --ready-fd --log-format ;;
     request) printf '%s ' --timeout --retries --backoff --authkey-file --max-line ;;
     notify) printf '%s ' --timeout --retries --backoff --authkey-file ;;
-    fifo-send) printf '%s ' --mode --wait ;;
-    fifo-recv) printf '%s ' -n --count --timeout --mode --max-line ;;
+    fifo-send) printf '%s ' --mode --wait --max-depth ;;
+    fifo-recv) printf '%s ' -n --count --timeout --mode --max-line --max-depth ;;
     pidfile-run) printf '%s ' -w --wait -E --conflict-exit-code ;;
     tap)
       printf '%s ' --format --match --method --route-key --conn --uid -n --count --max-queue \

@@ -16,9 +16,9 @@ function __ipcat_value_options -a sub
         case notify
             printf '%s\n' --timeout --retries --backoff --authkey-file
         case fifo-send
-            printf '%s\n' --mode --wait
+            printf '%s\n' --mode --wait --max-depth
         case fifo-recv
-            printf '%s\n' -n --count --timeout --mode --max-line
+            printf '%s\n' -n --count --timeout --mode --max-line --max-depth
         case pidfile-run
             printf '%s\n' -w --wait -E --conflict-exit-code
         case tap
@@ -174,6 +174,7 @@ __ipcat_option fifo-send -l mode -x -a '0600 0660 0666' -d 'Mode of a FIFO this 
 __ipcat_option fifo-send -l wait -x -d 'With no reader yet, wait up to SEC seconds'
 __ipcat_option fifo-send -l allow-large -d 'Send messages larger than PIPE_BUF, not atomic'
 __ipcat_option fifo-send -l remove -d 'Remove the FIFO at exit if this command created it'
+__ipcat_option fifo-send -l max-depth -x -d 'Deepest nesting of a message'
 __ipcat_option fifo-send -s q -l quiet -d 'Print nothing: the exit status tells'
 
 # fifo-recv
@@ -186,6 +187,7 @@ __ipcat_option fifo-recv -s q -l quiet -d 'Print nothing: the exit status tells'
 __ipcat_option fifo-recv -l mode -x -a '0600 0660 0666' -d 'Mode of a FIFO this command creates'
 __ipcat_option fifo-recv -l remove -d 'Remove the FIFO at exit if this command created it'
 __ipcat_option fifo-recv -l max-line -x -d 'Longest line taken as a message, in bytes'
+__ipcat_option fifo-recv -l max-depth -x -d 'Deepest nesting of a message'
 
 # pidfile-run
 __ipcat_option pidfile-run -s h -l help -d 'Print help and exit'

@@ -66,6 +66,7 @@ struct Options {
   std::string mode = "0600";
   bool remove = false;
   std::size_t max_line = ipc::k_default_max_line;
+  std::size_t max_depth = ipc::k_default_max_depth;
 };
 
 // -q: "print nothing, exit status only" (DESIGN.md §5), errors included.
@@ -114,6 +115,7 @@ int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& re
   ipc::ReaderOptions reader_options;
   if (!o.follow) reader_options.limit = o.count;
   reader_options.max_line = o.max_line;
+  reader_options.max_depth = o.max_depth;
   ipc::FifoReader reader(ipc::open_fifo_reader(o.path), o.path, reader_options);
 
   Output out(stop);
@@ -186,6 +188,9 @@ int cmd_fifo_recv(int argc, char** argv) {
                   "Longest line taken as a message, in bytes (default 1 MiB)")
       ->check(CLI::PositiveNumber)
       ->type_name("BYTES");
+  app->add_option("--max-depth", o.max_depth, "Deepest nesting of a message; deeper: reported and skipped (default 512)")
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
   app->footer(k_footer);
   if (auto status = parse(*app, argc, argv)) return *status;
   if (o.quiet) silence_stderr();

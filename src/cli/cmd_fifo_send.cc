@@ -66,6 +66,7 @@ struct Options {
   bool allow_large = false;
   bool remove = false;
   bool quiet = false;
+  std::size_t max_depth = ipc::k_default_max_depth;
 };
 
 // -q: "print nothing, exit status only" (DESIGN.md §5), errors included.
@@ -78,11 +79,11 @@ void silence_stderr() {
 
 int send(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remover) {
   mode_t mode = mode_option(o.mode, "--mode");
-  ipc::WriterOptions writer_options{o.allow_large, " (--allow-large sends it anyway)"};
+  ipc::WriterOptions writer_options{o.allow_large, " (--allow-large sends it anyway)", o.max_depth};
   // Stdin is read only when there is no BODY/ITEM, so probes run without stdin.
   std::optional<std::string> message;
   if (!o.words.empty()) {
-    message = ipc::body_from_words(o.words);
+    message = ipc::body_from_words(o.words, o.max_depth);
     ipc::check_message_size(*message, o.path, writer_options);
   }
 
@@ -119,6 +120,9 @@ int cmd_fifo_send(int argc, char** argv) {
   app->add_flag("--allow-large", o.allow_large,
                 "Send messages larger than PIPE_BUF (4096 bytes), not atomic");
   app->add_flag("--remove", o.remove, "Remove the FIFO at exit if this command created it");
+  app->add_option("--max-depth", o.max_depth, "Deepest nesting of a message; deeper: exit 65 (default 512)")
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
   app->add_flag("-q,--quiet", o.quiet, "Print nothing, not even errors: the exit status tells");
   app->footer(k_footer);
   if (auto status = parse(*app, argc, argv)) return *status;

@@ -78,7 +78,7 @@ std::optional<FifoReader::Event> FifoReader::take_line() {
     std::string_view text = trim(raw);
     if (text.empty()) continue;  // blank lines are not messages (DESIGN.md §3)
     std::string why;
-    auto value = compact_form(text, &why);  // most lines are compact already: no parse
+    auto value = compact_form(text, &why, m_options.max_depth);  // byte-exact, only whitespace removed
     if (!value) return Event{Event::Kind::invalid, {}, m_line, "not valid JSON: " + why};
     if (m_remaining != std::numeric_limits<std::size_t>::max()) --m_remaining;
     return Event{Event::Kind::message, std::move(*value), m_line, {}};

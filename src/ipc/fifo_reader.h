@@ -36,6 +36,8 @@ struct ReaderOptions {
   std::optional<std::size_t> limit;
   /// Longer lines are reported invalid and skipped (framing is kept: up to the next '\n').
   std::size_t max_line = k_default_max_line;
+  /// Deeper nesting is reported invalid and skipped.
+  std::size_t max_depth = k_default_max_depth;
   /// Peek with tee(2) (see above); false forces the bounded reads. A test seam.
   bool peek = true;
 };

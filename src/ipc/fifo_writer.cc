@@ -86,7 +86,7 @@ std::size_t send_lines(int in_fd, FifoWriter& writer, std::string_view in_name) 
     std::string_view line = trim(raw);
     if (line.empty()) return;
     std::string why;
-    auto compact = compact_form(line, &why);  // sent compact (DESIGN.md §3); usually as it came
+    auto compact = compact_form(line, &why, writer.max_depth());  // byte-exact, only whitespace removed
     // The lines before this one go out before it is refused: "nothing after it" holds.
     if (!compact) {
       writer.flush();

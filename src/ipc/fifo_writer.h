@@ -17,6 +17,7 @@
 
 #include "ipc/fd.h"
 #include "ipc/fifo_wait.h"
+#include "ipc/json_text.h"
 
 namespace ipc {
 
@@ -25,6 +26,8 @@ struct WriterOptions {
   bool allow_large = false;
   /// Appended to the refusal of a too-large message, e.g. how to allow it.
   std::string large_hint;
+  /// Deepest nesting of a message from send_lines(); deeper is invalid input.
+  std::size_t max_depth = k_default_max_depth;
 };
 
 /// Throws Error invalid_input, naming `what`, the size and PIPE_BUF, when `line` plus
@@ -60,6 +63,7 @@ class FifoWriter {
   const StopSignals* stop() const noexcept { return m_stop; }
   bool allow_large() const noexcept { return m_options.allow_large; }
   const std::string& large_hint() const noexcept { return m_options.large_hint; }
+  std::size_t max_depth() const noexcept { return m_options.max_depth; }
 
  private:
   Fd m_fd;
