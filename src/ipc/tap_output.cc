@@ -12,9 +12,16 @@
 namespace asio = boost::asio;
 
 namespace ipc {
+namespace {
+
+constexpr std::chrono::milliseconds k_coalesce_time{10};
+constexpr std::size_t k_coalesce_bytes = 64 * 1024;
+
+}  // namespace
 
 TapOutput::TapOutput(asio::io_context& io, int fd, std::size_t max_queue)
-    : m_io(io), m_fd(fd), m_max(max_queue), m_descriptor(io) {
+    : m_io(io), m_fd(fd), m_max(max_queue), m_timer(io), m_descriptor(io) {
+  m_coalesce = ::isatty(fd) != 1;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || S_ISREG(st.st_mode)) return;
   std::string self = "/proc/self/fd/" + std::to_string(fd);
@@ -50,12 +57,26 @@ bool TapOutput::push(std::string_view line) {
     m_head = 0;
   }
   m_queue.append(line);
-  if (!m_posted && !m_waiting) {
+  if (m_waiting) return true;  // the fd is full: flush() runs when it drains
+  if (m_coalesce && queued() >= k_coalesce_bytes) {
+    m_timer.cancel();  // its flush finds nothing to do
+    flush();
+    return true;
+  }
+  if (!m_posted) {
     m_posted = true;
-    asio::post(m_io, [this] {
-      m_posted = false;
-      flush();
-    });
+    if (m_coalesce) {
+      m_timer.expires_after(k_coalesce_time);
+      m_timer.async_wait([this](const boost::system::error_code&) {
+        m_posted = false;
+        flush();
+      });
+    } else {
+      asio::post(m_io, [this] {
+        m_posted = false;
+        flush();
+      });
+    }
   }
   return true;
 }
@@ -90,6 +111,7 @@ void TapOutput::finish(std::chrono::milliseconds patience) {
   auto deadline = std::chrono::steady_clock::now() + patience;
   boost::system::error_code ec;
   m_descriptor.cancel(ec);
+  m_timer.cancel();
   m_waiting = false;
   while (queued() > 0 && !m_broken) {
     ssize_t n = ::write(m_fd, m_queue.data() + m_head, queued());

@@ -4,7 +4,8 @@
 ///
 ///   push(line) ──► bounded queue (--max-queue bytes) ──non-blocking write──► fd
 ///                    │ full: the event is dropped and counted
-///                    └ one write per turn of the event loop, however many events
+///                    └ a terminal: written at the end of the event loop's turn;
+///                      a file or pipe: every 10 ms or 64 KiB, in one write
 ///
 /// A pipe, FIFO or terminal is reopened through /proc/self/fd/N with O_NONBLOCK: a
 /// description of our own, so the shell's stdout never turns non-blocking. A socket
@@ -13,6 +14,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -53,7 +55,9 @@ class TapOutput {
   std::string m_queue;
   std::size_t m_head = 0;   // bytes of m_queue already written
   std::uint64_t m_dropped = 0;
-  bool m_posted = false;    // a flush is posted
+  bool m_posted = false;    // a flush is posted or its timer armed
+  bool m_coalesce = true;   // not a terminal: gather events into fewer writes
+  boost::asio::steady_timer m_timer;
   bool m_waiting = false;   // waiting for the fd to become writable
   bool m_broken = false;
   boost::asio::posix::stream_descriptor m_descriptor;  // for async_wait only (a dup)

@@ -15,12 +15,6 @@
 namespace asio = boost::asio;
 
 namespace ipc {
-namespace {
-
-constexpr std::size_t k_buffer_size = 64 * 1024;
-
-}  // namespace
-
 TapProxy::TapProxy(asio::io_context& io, Listener listener, TapProxyOptions options, TapObserver& observer)
     : m_io(io),
       m_listener(std::move(listener)),
@@ -28,8 +22,7 @@ TapProxy::TapProxy(asio::io_context& io, Listener listener, TapProxyOptions opti
       m_options(options),
       m_upstream(options.upstream.get(), options.upstream.length),
       m_observer(observer),
-      m_timer(io),
-      m_buffer(k_buffer_size) {
+      m_timer(io) {
   // Asio owns (and closes) its own duplicate; the Listener keeps the path, so that it
   // can be removed while the backlog is still being taken.
   int fd = ::fcntl(m_listener.fd(), F_DUPFD_CLOEXEC, 3);
@@ -80,8 +73,8 @@ void TapProxy::on_accept(Protocol::socket socket) {
     int one = 1;
     ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  auto session = std::make_shared<TapSession>(std::move(socket), id, m_observer, m_buffer,
-                                              [this](TapSession* s) { session_closed(s); });
+  auto session =
+      std::make_shared<TapSession>(std::move(socket), id, m_observer, [this](TapSession* s) { session_closed(s); });
   m_sessions.emplace(session.get(), session);
   m_observer.opened(id, peer);
   session->start(m_upstream);

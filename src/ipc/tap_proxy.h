@@ -69,7 +69,6 @@ class TapProxy {
   std::function<void()> m_on_stopped;
   std::chrono::milliseconds m_drain{0};
   boost::asio::steady_timer m_timer;  // accept retry after EMFILE; grace; drain
-  std::vector<char> m_buffer;         // read buffer shared by all sessions (one thread)
 };
 
 }  // namespace ipc

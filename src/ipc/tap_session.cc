@@ -17,6 +17,8 @@ namespace {
 /// How long a full upstream backlog (EAGAIN) is retried before the client is dropped.
 constexpr std::chrono::seconds k_connect_patience{10};
 constexpr std::chrono::milliseconds k_max_backoff{100};
+constexpr std::size_t k_first_buffer = 4096;
+constexpr std::size_t k_max_buffer = 64 * 1024;
 
 bool would_block(const boost::system::error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
@@ -24,13 +26,12 @@ bool would_block(const boost::system::error_code& ec) {
 
 }  // namespace
 
-TapSession::TapSession(Socket client, std::uint64_t id, TapObserver& observer, std::vector<char>& buffer,
+TapSession::TapSession(Socket client, std::uint64_t id, TapObserver& observer,
                        std::function<void(TapSession*)> on_closed)
     : m_client(std::move(client)),
       m_upstream(m_client.get_executor()),
       m_id(id),
       m_observer(observer),
-      m_buffer(buffer),
       m_on_closed(std::move(on_closed)),
       m_timer(m_client.get_executor()) {
   m_dir[0].from = &m_client;
@@ -69,8 +70,8 @@ void TapSession::connect(const Endpoint& upstream, std::chrono::milliseconds bac
       int one = 1;  // small messages both ways: Nagle would hold them back
       ::setsockopt(m_upstream.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    wait_readable(m_dir[0]);
-    wait_readable(m_dir[1]);
+    start_read(m_dir[0]);
+    start_read(m_dir[1]);
   };
   // By hand, not async_connect: a Unix socket with a full backlog answers EAGAIN,
   // which is no connection in progress (Asio would then report success).
@@ -103,39 +104,32 @@ void TapSession::connect(const Endpoint& upstream, std::chrono::milliseconds bac
   close("upstream: " + errno_text(err));
 }
 
-void TapSession::wait_readable(Direction& d) {
+void TapSession::start_read(Direction& d) {
   if (d.reading || d.writing || d.eof || m_closed) return;
+  if (d.buffer.empty()) d.buffer.resize(k_first_buffer);
   d.reading = true;
-  d.from->async_wait(Socket::wait_read, [self = shared_from_this(), &d](const boost::system::error_code& ec) {
-    d.reading = false;
-    if (self->m_closed) return;
-    if (ec) {
-      self->close(ec.message());
-      return;
-    }
-    self->on_readable(d);
-  });
+  d.from->async_read_some(asio::buffer(d.buffer),
+                          [self = shared_from_this(), &d](const boost::system::error_code& ec, std::size_t n) {
+                            d.reading = false;
+                            if (self->m_closed) return;
+                            if (ec == asio::error::eof) {
+                              d.eof = true;
+                              self->m_observer.ended(self->m_id, d.side);
+                              self->end_of(d);
+                              return;
+                            }
+                            if (ec) {
+                              self->close(ec.message());
+                              return;
+                            }
+                            self->on_read(d, n);
+                          });
 }
 
-void TapSession::on_readable(Direction& d) {
-  boost::system::error_code ec;
-  std::size_t n = d.from->read_some(asio::buffer(m_buffer), ec);
-  if (would_block(ec)) {
-    wait_readable(d);
-    return;
-  }
-  if (ec == asio::error::eof) {
-    d.eof = true;
-    m_observer.ended(m_id, d.side);
-    end_of(d);
-    return;
-  }
-  if (ec) {
-    close(ec.message());
-    return;
-  }
-  std::string_view data(m_buffer.data(), n);
+void TapSession::on_read(Direction& d, std::size_t n) {
+  std::string_view data(d.buffer.data(), n);
   // Forward first, then tell the observer: watching must not add latency.
+  boost::system::error_code ec;
   std::size_t written = d.to->write_some(asio::buffer(data.data(), data.size()), ec);
   if (ec && !would_block(ec)) {
     close(ec.message());
@@ -143,12 +137,14 @@ void TapSession::on_readable(Direction& d) {
   }
   if (ec) written = 0;
   if (written < n) {
+    // Backpressure: this side is not read again until the rest is out.
     d.pending.assign(data.substr(written));
     wait_writable(d);
   }
   m_observer.forwarded(m_id, d.side, data);
   if (m_closed) return;
-  wait_readable(d);
+  if (n == d.buffer.size() && d.buffer.size() < k_max_buffer) d.buffer.resize(d.buffer.size() * 2);
+  start_read(d);
 }
 
 void TapSession::wait_writable(Direction& d) {
@@ -178,11 +174,11 @@ void TapSession::on_writable(Direction& d) {
     return;
   }
   // A connection that once needed a large buffer need not keep it.
-  if (d.pending.capacity() > m_buffer.size()) std::string().swap(d.pending);
+  if (d.pending.capacity() > k_max_buffer) std::string().swap(d.pending);
   if (d.eof) {
     end_of(d);
   } else {
-    wait_readable(d);
+    start_read(d);
   }
 }
 

@@ -2,7 +2,7 @@
 /// TapSession — one client of `ipcat tap` and its own connection to the upstream
 /// server, bytes forwarded unchanged both ways (man/ipcat.1, ipcat tap).
 ///
-///   client ──readable──► read (shared buffer) ──write_some──► upstream
+///   client ──async_read_some──► buffer ──write_some──► upstream
 ///      ▲                          │ partial write: the rest waits in `pending`,
 ///      │                          │ and this side is not read again until it is out
 ///      └── the same, mirrored ◄───┘ (backpressure end to end: the kernel buffers fill
@@ -12,8 +12,10 @@
 ///   EOF from both sides -> closed, cleanly
 ///   any socket error    -> both closed at once (as a broken pipe would do to the peers)
 ///
-/// The observer is told about bytes after they were handed on. An idle session holds
-/// no buffer: reads go into one buffer the proxy lends (one thread).
+/// The observer is told about bytes after they were handed on. Each direction reads
+/// into its own buffer, 4 KiB, doubled (up to 64 KiB) while reads fill it: a read
+/// op stays armed in the reactor (edge-triggered epoll), so an exchange costs one
+/// read and one write per hop, without an epoll_ctl.
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -33,9 +35,8 @@ class TapSession : public std::enable_shared_from_this<TapSession> {
   using Socket = boost::asio::generic::stream_protocol::socket;
   using Endpoint = boost::asio::generic::stream_protocol::endpoint;
 
-  /// `client` is connected; `buffer` outlives the session; `on_closed` is called once.
-  TapSession(Socket client, std::uint64_t id, TapObserver& observer, std::vector<char>& buffer,
-             std::function<void(TapSession*)> on_closed);
+  /// `client` is connected; `on_closed` is called once.
+  TapSession(Socket client, std::uint64_t id, TapObserver& observer, std::function<void(TapSession*)> on_closed);
 
   /// Connects to `upstream` (retrying while its backlog is full), then forwards.
   void start(const Endpoint& upstream);
@@ -49,15 +50,16 @@ class TapSession : public std::enable_shared_from_this<TapSession> {
     Socket* from = nullptr;
     Socket* to = nullptr;
     TapSide side = TapSide::client;
-    std::string pending;  // read from `from`, not yet written to `to`
+    std::vector<char> buffer;  // what async_read_some fills
+    std::string pending;       // read from `from`, not yet written to `to`
     bool reading = false;
     bool writing = false;
     bool eof = false;
   };
 
   void connect(const Endpoint& upstream, std::chrono::milliseconds backoff);
-  void wait_readable(Direction& d);
-  void on_readable(Direction& d);
+  void start_read(Direction& d);
+  void on_read(Direction& d, std::size_t n);
   void wait_writable(Direction& d);
   void on_writable(Direction& d);
   void end_of(Direction& d);
@@ -66,7 +68,6 @@ class TapSession : public std::enable_shared_from_this<TapSession> {
   Socket m_upstream;
   std::uint64_t m_id;
   TapObserver& m_observer;
-  std::vector<char>& m_buffer;
   std::function<void(TapSession*)> m_on_closed;
   Direction m_dir[2];  // [client -> upstream, upstream -> client]
   boost::asio::steady_timer m_timer;  // connect retry
