@@ -4,6 +4,7 @@
 # is `docker exec`. scripts/container-test sets up what it needs:
 #   IPCAT_IMAGE_ROOTFS  the image's file system (podman image mount, read-only)
 #   IPCAT_IMAGE_CONFIG  the image's configuration (podman image inspect's JSON)
+# shellcheck disable=SC2034 # CONTAINER, EXEC_PID, status, elapsed... are for the tests
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
@@ -179,7 +180,18 @@ run_healthcheck() {
   run timeout --kill-after=1 "$HEALTHCHECK_TIMEOUT" env -i "${IMAGE_ENV[@]}" \
     nsenter --target "$INIT_PID" --mount --pid --root --wd \
     --setgid "$IMAGE_GID" --setuid "$IMAGE_UID" -- "${HEALTHCHECK[@]}"
-  elapsed=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+  elapsed_since "$start"
+}
+
+# elapsed_since START: seconds from EPOCHREALTIME START to now, in $elapsed.
+elapsed_since() {
+  elapsed=$(awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+}
+
+# assert_within_healthcheck_timeout: $elapsed is less than the HEALTHCHECK's --timeout.
+assert_within_healthcheck_timeout() {
+  awk -v e="$elapsed" -v t="$HEALTHCHECK_TIMEOUT" 'BEGIN { exit !(e < t) }' ||
+    fail "took ${elapsed}s, the HEALTHCHECK's --timeout is ${HEALTHCHECK_TIMEOUT}s"
 }
 
 # container_procs: the host pids of every process in the container's PID namespace.

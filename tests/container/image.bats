@@ -65,8 +65,7 @@ never_root() {
   run_healthcheck
   assert_success
   assert_output ""
-  (($(awk -v e="$elapsed" -v t="$HEALTHCHECK_TIMEOUT" 'BEGIN { print (e < t) }'))) ||
-    fail "took ${elapsed}s, the timeout is ${HEALTHCHECK_TIMEOUT}s"
+  assert_within_healthcheck_timeout
 }
 
 @test "HEALTHCHECK exits 75 within its --timeout while the daemon is wedged (SIGSTOP), 0 once it runs again" {
@@ -76,8 +75,7 @@ never_root() {
   kill -CONT "$INIT_PID"
   # 75: a server was there but did not answer in time.
   assert_failure 75
-  (($(awk -v e="$elapsed" -v t="$HEALTHCHECK_TIMEOUT" 'BEGIN { print (e < t) }'))) ||
-    fail "took ${elapsed}s, the timeout is ${HEALTHCHECK_TIMEOUT}s"
+  assert_within_healthcheck_timeout
   run_healthcheck
   assert_success
 }
@@ -88,11 +86,10 @@ never_root() {
   local start=$EPOCHREALTIME
   container_start "${HEALTHCHECK[@]}"
   container_wait "$HEALTHCHECK_TIMEOUT"
-  elapsed=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+  elapsed_since "$start"
   # 66: no such path (the socket).
   assert_equal "$status" 66
-  (($(awk -v e="$elapsed" -v t="$HEALTHCHECK_TIMEOUT" 'BEGIN { print (e < t) }'))) ||
-    fail "took ${elapsed}s, the timeout is ${HEALTHCHECK_TIMEOUT}s"
+  assert_within_healthcheck_timeout
   assert_file_empty "$CONTAINER/stdout"
 }
 
@@ -139,7 +136,7 @@ never_root() {
 }
 
 @test "runtime: the package's binary, without its C++ library files" {
-  [[ $IPCAT_IMAGE == *:runtime ]] || skip "not the runtime image"
+  [[ $IPCAT_IMAGE == *:runtime* ]] || skip "not a runtime image"
   assert_file_executable "$IPCAT_IMAGE_ROOTFS/usr/bin/ipcat"
   assert_not_exist "$IPCAT_IMAGE_ROOTFS/usr/lib/libipc.a"
   # dpkg's path-exclude leaves the directories, empty.
