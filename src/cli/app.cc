@@ -1,20 +1,122 @@
 #include "cli/app.h"
 
-#include <cmath>
+#include <charconv>
 #include <cstdio>
 
 #include "cli/exit_codes.h"
 
 namespace cli {
+namespace {
+
+constexpr double k_max_seconds = 1e9;  // ~31 years: beyond any real deadline
+
+// A decimal number: digits, an optional fraction, an optional exponent. No sign, no
+// "inf"/"nan", no hex: what strtod() takes beyond this is refused.
+bool decimal_number(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    std::size_t from = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - from;
+  };
+  std::size_t whole = digits();
+  std::size_t fraction = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    fraction = digits();
+  }
+  if (whole + fraction == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+// A whole decimal number that fits 64 bits, or nullopt.
+std::optional<unsigned long long> whole_number(const std::string& s) {
+  unsigned long long value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return value;
+}
+
+CLI::Validator number_check(unsigned long long min, const std::string& rule) {
+  return CLI::Validator(
+      [min, rule](std::string& text) -> std::string {
+        auto value = whole_number(text);
+        if (value && *value >= min) return {};
+        return "must be " + rule + ", not '" + text + "'";
+      },
+      "");
+}
+
+// The checks CLI11 ships print their bounds with std::to_string(DBL_MAX): 309 digits.
+// Replaces them, in place, with ours, keeping the description ("POSITIVE") that --help
+// shows. Only options whose type names one of them are looked at (the type name
+// carries the validators' descriptions): finding one costs an exception per miss.
+void replace_number_checks(CLI::Option& opt) {
+  const std::string type = opt.get_type_name();
+  if (type.find("POSITIVE") == std::string::npos && type.find("NONNEGATIVE") == std::string::npos) return;
+  try {
+    for (int i = 0;; ++i) {
+      CLI::Validator* v = opt.get_validator(i);
+      const std::string description = v->get_description();
+      if (description == "POSITIVE") *v = positive_check().description(description);
+      if (description == "NONNEGATIVE") *v = count_check().description(description);
+    }
+  } catch (const CLI::OptionNotFound&) {
+    // Past the last validator.
+  }
+}
+
+// The rules app.h lists, applied to the options a subcommand defined.
+void apply_option_rules(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options()) {
+    if (!opt->nonpositional()) continue;
+    // A vector option takes any number of values per occurrence by default, up to
+    // the next option: `--allow-uid 1 SOCK` would take SOCK as a second uid.
+    if (opt->get_expected_max() >= CLI::detail::expected_max_vector_size) opt->allow_extra_args(false);
+    bool duration = false;
+    for (const auto& name : opt->get_lnames()) duration = duration || is_duration_option(name);
+    if (duration && opt->get_type_name() != "SEC") {
+      opt->type_name("SEC");
+      opt->check(seconds_check());
+    }
+    replace_number_checks(*opt);
+  }
+}
+
+}  // namespace
+
+std::string HelpFormatter::make_usage(const CLI::App* app, std::string name) const {
+  // Subcommands whose positionals CLI11 cannot describe write their own.
+  const std::string& description = app->get_description();
+  if (description.rfind("Usage:", 0) == 0 || description.find("\nUsage:") != std::string::npos) return {};
+  return CLI::Formatter::make_usage(app, std::move(name));
+}
+
+std::string HelpFormatter::make_option_opts(const CLI::Option* opt) const {
+  std::string text = CLI::Formatter::make_option_opts(opt);
+  if (opt->nonpositional() && !opt->get_allow_extra_args()) {
+    auto dots = text.find(" ...");
+    if (dots != std::string::npos) text.erase(dots, 4);
+  }
+  return text;
+}
 
 std::unique_ptr<CLI::App> make_app(const std::string& name, const std::string& description) {
   auto app = std::make_unique<CLI::App>(description, "ipcat " + name);
   app->set_help_flag("-h,--help", "Print this help and exit");
-  app->get_formatter()->column_width(32);
+  auto formatter = std::make_shared<HelpFormatter>();
+  formatter->column_width(32);
+  app->formatter(formatter);
   return app;
 }
 
 std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+  apply_option_rules(app);
   try {
     // CLI11 wants the program name first; ours is the subcommand's.
     app.parse(argc, argv);
@@ -34,10 +136,23 @@ CLI::Validator seconds_check() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         double value = 0;
-        if (CLI::detail::lexical_cast(text, value) && std::isfinite(value) && value >= 0) return {};
-        return "must be a number of seconds >= 0, not '" + text + "'";
+        if (decimal_number(text) && CLI::detail::lexical_cast(text, value) && value >= 0 &&
+            value <= k_max_seconds)
+          return {};
+        return "must be a number of seconds from 0 to 1e9, not '" + text + "'";
       },
       "");
+}
+
+CLI::Validator count_check() { return number_check(0, "a whole number >= 0"); }
+
+CLI::Validator positive_check() { return number_check(1, "a whole number >= 1"); }
+
+bool is_duration_option(const std::string& long_name) {
+  for (const char* name : {"timeout", "idle-timeout", "drain", "wait", "backoff", "idle", "linger"}) {
+    if (long_name == name) return true;
+  }
+  return false;
 }
 
 void add_verbosity(CLI::App& app, int& verbose, bool& quiet) {

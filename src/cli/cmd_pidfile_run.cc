@@ -2,19 +2,20 @@
 //
 //   parse ─► find COMMAND (127/126) ─► Pidfile::acquire (75/-E, 73, 77)
 //     ├─ --exec: write our pid ─► keep the lock fd across exec ─► become COMMAND
-//     └─ signal_set(TERM INT HUP QUIT USR1 USR2) ─► spawn COMMAND (keeps the lock fd)
+//     └─ signalfd(TERM INT HUP QUIT USR1 USR2, less those ignored at start)
+//          ─► spawn COMMAND (keeps the lock fd; on a terminal: in our process group)
 //          ─► write its pid ─► forward signals to its group until it exits
 //          ─► remove the pidfile, unlock ─► exit with its status (128+N for signal N)
 
 #include <fcntl.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <functional>
@@ -58,12 +59,18 @@ constexpr const char* k_footer =
     "--exec: PIDFILE gets ipcat's own pid and ipcat becomes COMMAND (same pid), the\n"
     "locked descriptor left open in it; the lock ends with COMMAND. The file is not\n"
     "removed then: the lock, not the file, tells whether it runs.\n\n"
+    "PIDFILE is opened without following a symlink. A symlink, anything but a\n"
+    "regular file, or a file holding anything but nothing or one pid line is refused\n"
+    "(73) and left untouched.\n\n"
+    "Like flock(1): -w 0 does not wait; signals ignored when ipcat starts (nohup) are\n"
+    "neither caught nor forwarded; when stdin is a terminal, COMMAND stays in ipcat's\n"
+    "process group, so it can read the terminal and Ctrl-C / Ctrl-Z reach it.\n\n"
     "Exit status: COMMAND's, or 128+N when it was killed by signal N; 75 lock held\n"
     "(or -E N); 127 COMMAND not found; 126 COMMAND not executable; 73 cannot create\n"
-    "PIDFILE; 77 permission denied; 64 usage.";
+    "PIDFILE, or it is not a pidfile; 77 permission denied; 64 usage.";
 
 // CLI11 cannot describe "PIDFILE [--] COMMAND [ARG...]" (parsed by hand below).
-class Formatter : public CLI::Formatter {
+class Formatter : public HelpFormatter {
  public:
   std::string make_usage(const CLI::App*, std::string) const override {
     return "Usage: ipcat pidfile-run [OPTIONS] PIDFILE [--] COMMAND [ARG...]\n";
@@ -74,6 +81,7 @@ struct Options {
   std::optional<double> wait_seconds;
   int conflict_exit_code = k_temp_fail;
   bool exec = false;
+  bool quiet = false;
   std::string pidfile;
   std::vector<std::string> command;
 };
@@ -102,13 +110,23 @@ std::optional<int> split_positionals(std::vector<std::string> rest, Options& o) 
   return std::nullopt;
 }
 
+// -w SEC: a wait, so 0 does not wait (flock -w 0); seconds_check() caps it at 1e9.
 std::chrono::milliseconds lock_wait(const Options& o) {
-  if (!o.wait_seconds) return ipc::Pidfile::k_no_wait;
-  // 0 means forever, and so does anything beyond a few decades.
-  if (*o.wait_seconds == 0 || *o.wait_seconds > 1e9) return ipc::Pidfile::k_wait_forever;
+  if (!o.wait_seconds || *o.wait_seconds == 0) return ipc::Pidfile::k_no_wait;
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(*o.wait_seconds));
   return std::max(ms, std::chrono::milliseconds(1));
 }
+
+constexpr int k_forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+bool ignored(int sig) {
+  struct sigaction current {};
+  return ::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+}
+
+// Whether COMMAND should stay in our process group: stdin is a terminal, so that it
+// can read it and the terminal's Ctrl-C / Ctrl-Z reach it (flock(1) never makes a group).
+bool on_terminal() { return ::isatty(STDIN_FILENO) == 1; }
 
 int command_failure(const ipc::Error& e) {
   report(k_name, e.what());
@@ -140,16 +158,25 @@ int exec_command(ipc::Pidfile& pidfile, const std::string& executable,
 int run_command(ipc::Pidfile& pidfile, const std::string& executable,
                 const std::vector<std::string>& argv) {
   boost::asio::io_context io;
-  // Installed before the spawn: a signal that arrives right after it is queued here
-  // and forwarded, not lost (nor fatal to us while the pidfile is still there).
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-  signals.add(SIGQUIT);
-  signals.add(SIGUSR1);
-  signals.add(SIGUSR2);
+  // Blocked and read from a signalfd, set up before the spawn: a signal that arrives
+  // right after it is queued and forwarded, not lost (nor fatal to us while the
+  // pidfile is still there). Those ignored at start (nohup) stay ignored: neither
+  // caught nor forwarded. The child unblocks them all before it executes COMMAND.
+  sigset_t caught;
+  sigemptyset(&caught);
+  for (int sig : k_forwarded) {
+    if (!ignored(sig)) sigaddset(&caught, sig);
+  }
+  ::sigprocmask(SIG_BLOCK, &caught, nullptr);
+  int sfd = ::signalfd(-1, &caught, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) ipc::throw_errno("signalfd", errno);
+  boost::asio::posix::stream_descriptor signals(io, sfd);
 
+  const bool same_group = on_terminal();
   ipc::SpawnOptions spawn;
   spawn.executable = executable;
   spawn.argv = argv;
+  spawn.own_process_group = !same_group;
   // Like flock(1): the lock stays held while COMMAND lives, even if we are SIGKILLed.
   spawn.keep_fd = pidfile.fd();
   spawn.pid_file_fd = pidfile.fd();  // the child writes its pid before it execs
@@ -162,14 +189,18 @@ int run_command(ipc::Pidfile& pidfile, const std::string& executable,
   pidfile.write_pid(child->pid());
 
   std::optional<ipc::ExitStatus> status;
-  std::function<void(const boost::system::error_code&, int)> forward =
-      [&](const boost::system::error_code& ec, int sig) {
+  signalfd_siginfo info{};
+  std::function<void(const boost::system::error_code&, std::size_t)> forward =
+      [&](const boost::system::error_code& ec, std::size_t n) {
         // A signal already queued when the child exited must not re-arm the wait.
         if (ec || status) return;
-        child->signal(sig);
-        signals.async_wait(forward);
+        // In our process group, what the terminal sends (SI_KERNEL: Ctrl-C, a hangup)
+        // has reached COMMAND already; only what someone sent us is passed on.
+        if (n == sizeof info && !(same_group && info.ssi_code == SI_KERNEL))
+          child->signal(static_cast<int>(info.ssi_signo));
+        signals.async_read_some(boost::asio::buffer(&info, sizeof info), forward);
       };
-  signals.async_wait(forward);
+  signals.async_read_some(boost::asio::buffer(&info, sizeof info), forward);
   // kill_group=false: flock(1) kills nothing, and neither do we; what COMMAND put in
   // the background outlives it (without the lock, see Pidfile::release()).
   child->async_wait(
@@ -179,7 +210,8 @@ int run_command(ipc::Pidfile& pidfile, const std::string& executable,
       },
       false);
   io.run();
-  // Before `signals` goes: a TERM now must not kill us with the pidfile still there.
+  // They stay blocked until we exit: a TERM now must not kill us with the pidfile
+  // still there, nor replace COMMAND's status with ours after it.
   pidfile.release();
   if (!status) throw ipc::Error(ipc::ErrorKind::internal, "lost track of the command");
   return status->shell_status();
@@ -192,7 +224,7 @@ int cmd_pidfile_run(int argc, char** argv) {
   using namespace pidfile_run_detail;  // this file's own helpers
   Options o;
   auto app = make_app(k_name, k_description);
-  app->add_option("-w,--wait", o.wait_seconds, "Wait up to SEC seconds for the lock (0 = forever)")
+  app->add_option("-w,--wait", o.wait_seconds, "Wait up to SEC seconds for the lock (0: do not wait)")
       ->type_name("SEC")
       ->check(seconds_check());
   app->add_option("-E,--conflict-exit-code", o.conflict_exit_code,
@@ -200,6 +232,7 @@ int cmd_pidfile_run(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(0, 255));
   app->add_flag("--exec", o.exec, "Become COMMAND (same pid) instead of running it as a child");
+  app->add_flag("-q,--quiet", o.quiet, "Print nothing when the lock is held (the exit status tells)");
   auto formatter = std::make_shared<Formatter>();
   formatter->column_width(32);
   app->formatter(formatter);
@@ -221,7 +254,7 @@ int cmd_pidfile_run(int argc, char** argv) {
       pidfile = ipc::Pidfile::acquire(o.pidfile, lock_wait(o));
     } catch (const ipc::Error& e) {
       if (e.kind() != ipc::ErrorKind::lock_held) throw;
-      report(k_name, e.what());
+      if (!o.quiet) report(k_name, e.what());
       return o.conflict_exit_code;
     }
     if (o.exec) return exec_command(*pidfile, executable, o.command);

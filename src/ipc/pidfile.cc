@@ -51,27 +51,54 @@ void make_parents(const std::string& path) {
   }
 }
 
-// Opens (creating it 0644 if missing) the file at `path`, close-on-exec.
-Fd open_file(const std::string& path) {
-  constexpr int k_flags = O_RDWR | O_CLOEXEC | O_NOCTTY;
-  Fd fd(::open(path.c_str(), k_flags | O_CREAT | O_EXCL, 0644));
-  bool created = fd.valid();
-  // Already there (or a dangling symlink, which O_EXCL refuses to follow).
-  if (!fd && errno == EEXIST) fd.reset(::open(path.c_str(), k_flags | O_CREAT, 0644));
-  if (!fd) throw_create(path, "cannot open", errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw_create(path, "cannot stat", errno);
-  if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::cannot_create, path + ": not a regular file");
-  // The umask must not hide the pid from the readers a pidfile is for.
-  if (created && (st.st_mode & 07777) != 0644) ::fchmod(fd.get(), 0644);
-  return fd;
+// The largest file that can still be "one pid line" (a pid, blanks, a newline).
+constexpr off_t k_max_pidfile_size = 64;
+
+[[noreturn]] void throw_refused(const std::string& path, const std::string& why) {
+  throw Error(ErrorKind::cannot_create, path + ": " + why + "; refused, left untouched");
 }
 
-// Whether `path` names the file open on `fd` (following symlinks, as open() did).
+// Opens (creating it 0644 if missing) the file at `path`, close-on-exec. Never through
+// a symlink (O_NOFOLLOW; O_EXCL does not follow one either), and never anything but
+// a regular file: a device or FIFO is not even opened.
+Fd open_file(const std::string& path) {
+  constexpr int k_flags = O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
+  for (int attempt = 0;; ++attempt) {
+    Fd fd(::open(path.c_str(), k_flags | O_CREAT | O_EXCL, 0644));
+    if (fd) {
+      // The umask must not hide the pid from the readers a pidfile is for.
+      struct stat st {};
+      if (::fstat(fd.get(), &st) == 0 && (st.st_mode & 07777) != 0644) ::fchmod(fd.get(), 0644);
+      return fd;
+    }
+    if (errno != EEXIST) throw_create(path, "cannot open", errno);
+    // Something is there: look at it before opening it.
+    struct stat named {};
+    if (::lstat(path.c_str(), &named) != 0) {
+      if (errno == ENOENT && attempt < 3) continue;  // removed meanwhile: create it
+      throw_create(path, "cannot stat", errno);
+    }
+    if (S_ISLNK(named.st_mode)) throw_refused(path, "is a symbolic link");
+    if (!S_ISREG(named.st_mode)) throw_refused(path, "not a regular file");
+    fd.reset(::open(path.c_str(), k_flags));
+    if (!fd) {
+      int err = errno;
+      if (err == ENOENT && attempt < 3) continue;
+      if (err == ELOOP) throw_refused(path, "is a symbolic link");
+      throw_create(path, "cannot open", err);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw_create(path, "cannot stat", errno);
+    if (!S_ISREG(st.st_mode)) throw_refused(path, "not a regular file");
+    return fd;
+  }
+}
+
+// Whether `path` itself (not a symlink's target) names the file open on `fd`.
 bool names_same_file(const std::string& path, int fd, struct stat* out = nullptr) {
   struct stat opened {};
   struct stat named {};
-  if (::fstat(fd, &opened) != 0 || ::stat(path.c_str(), &named) != 0) return false;
+  if (::fstat(fd, &opened) != 0 || ::lstat(path.c_str(), &named) != 0) return false;
   if (out) *out = opened;
   return opened.st_dev == named.st_dev && opened.st_ino == named.st_ino;
 }
@@ -93,6 +120,25 @@ std::optional<pid_t> read_pid_from(int fd) {
   ssize_t n = ::pread(fd, buf, sizeof buf, 0);
   if (n <= 0) return std::nullopt;
   return parse_pid(std::string_view(buf, static_cast<std::size_t>(n)));
+}
+
+// Empty (or blank), or one pid line: what a pidfile holds. Anything else is someone's
+// data that a mistyped PIDFILE must not destroy.
+bool looks_like_pidfile(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size > k_max_pidfile_size) return false;
+  char buf[k_max_pidfile_size + 1];
+  ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  if (n < 0) return false;
+  std::string_view text(buf, static_cast<std::size_t>(n));
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return true;  // empty: a holder before write_pid()
+  auto last = text.find_last_not_of(" \t\r\n");
+  std::string_view pid = text.substr(first, last + 1 - first);
+  if (pid.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  // One line: nothing after the pid but blanks and at most one line end.
+  std::string_view tail = text.substr(last + 1);
+  return tail.find('\n') == tail.rfind('\n') && parse_pid(pid).has_value();
 }
 
 std::string seconds_text(milliseconds ms) {
@@ -126,6 +172,9 @@ Pidfile Pidfile::acquire(const std::string& path, milliseconds wait) {
     if (::flock(fd.get(), forever ? LOCK_EX : LOCK_EX | LOCK_NB) == 0) {
       struct stat st {};
       if (names_same_file(path, fd.get(), &st)) {
+        // Locked: nobody else following these rules writes it now. Not a pidfile? Then
+        // PATH was mistyped: leave the file as it is (closing fd drops the lock).
+        if (!looks_like_pidfile(fd.get())) throw_refused(path, "not a pidfile (holds something other than one pid line)");
         // A previous holder that was killed left its pid: the file is ours now.
         if (::ftruncate(fd.get(), 0) != 0) throw_errno(path + ": truncate", errno);
         return Pidfile(path, std::move(fd), st.st_dev, st.st_ino);
@@ -149,7 +198,7 @@ Pidfile Pidfile::acquire(const std::string& path, milliseconds wait) {
 }
 
 std::optional<pid_t> Pidfile::read_pid(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW));
   if (!fd) return std::nullopt;
   return read_pid_from(fd.get());
 }

@@ -7,9 +7,11 @@
 /// description, so a child that inherits fd() (SpawnOptions::keep_fd) keeps it held
 /// even if this process is killed.
 ///
-///   acquire():  mkdir -p parent ─► open(O_CREAT, 0644) ─► flock(LOCK_EX) ─►
+///   acquire():  mkdir -p parent ─► open(O_CREAT|O_NOFOLLOW, 0644) ─► flock(LOCK_EX) ─►
 ///               path still names the locked inode? ─no─► close, start over
-///                                                  └yes─► truncate (empty = no pid yet)
+///                                                  └yes─► empty or one pid line?
+///                                                     ─no─► refuse, file untouched
+///                                                     └yes─► truncate (empty = no pid yet)
 ///   write_pid(): write "PID\n", fsync
 ///   release() / destructor: unlink PATH if it still names the locked inode (while
 ///               locked) ─► LOCK_UN ─► close
@@ -47,8 +49,11 @@ class Pidfile {
   /// blocks in flock(2)). The file is left empty until write_pid(). Throws Error:
   ///   lock_held      held by another ("PATH: locked by pid N", N read from the file)
   ///   permission     the directory or file is not ours to create or write
-  ///   cannot_create  anything else that stops us creating/opening it (a parent that is
-  ///                  a file, PATH a directory or not a regular file, read-only fs, ...)
+  ///   cannot_create  PATH is a symlink, not a regular file, or a file that holds
+  ///                  anything but nothing or one pid line (someone's data: a mistyped
+  ///                  PATH) — each refused and left untouched, never followed,
+  ///                  truncated or removed; or anything else that stops us creating or
+  ///                  opening it (a parent that is a file, a read-only fs, ...)
   static Pidfile acquire(const std::string& path, std::chrono::milliseconds wait = k_no_wait);
 
   /// Reads the pid written in the file at `path`; nullopt when it cannot be read or

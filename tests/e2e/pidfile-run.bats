@@ -109,8 +109,17 @@ waits_then_runs() {
   waits_then_runs 20
 }
 
-@test "-w 0 waits as long as it takes" {
-  waits_then_runs 0
+@test "-w 0 does not wait, as flock -w 0: 75 at once" {
+  start_holder
+  # timeout(1): a -w 0 that waits for ever (as it once did) fails here, not hangs.
+  run --separate-stderr timeout 10 "$IPCAT" pidfile-run -w 0 "$P" touch "$D/ran"
+  assert_equal "$status" 75
+  assert_equal "$stderr" "ipcat: pidfile-run: $P: locked by pid $(cat "$D/child")"
+  assert_not_exist "$D/ran"
+  # The same forms and the same refusals as every SEC option.
+  run --separate-stderr "$IPCAT" pidfile-run -w 1e10 "$P" true
+  assert_equal "$status" 64
+  assert_equal "$stderr" "ipcat: pidfile-run: --wait: must be a number of seconds from 0 to 1e9, not '1e10' (see 'ipcat pidfile-run --help')"
 }
 
 @test "-w SEC gives up with 75 once SEC have passed" {
@@ -260,4 +269,186 @@ waits_then_runs() {
   assert_equal "$stderr" "ipcat: pidfile-run: unknown option --bogus (see 'ipcat pidfile-run --help')"
   run --separate-stderr "$IPCAT" pidfile-run -w -1 "$P" true
   assert_equal "$status" 64
+}
+
+@test "a symlink at PIDFILE is refused with 73, never written through (pidfile-run and serve --pidfile)" {
+  mkdir -p "$D/run"
+  printf 'precious\n' >"$D/victim"
+  ln -s "$D/victim" "$P"
+  run --separate-stderr "$IPCAT" pidfile-run "$P" touch "$D/ran"
+  assert_equal "$status" 73
+  assert_equal "$stderr" "ipcat: pidfile-run: $P: is a symbolic link; refused, left untouched"
+  assert_equal "$(cat "$D/victim")" precious
+  [ -L "$P" ] || fail "the symlink was removed"
+  assert_not_exist "$D/ran"
+  # serve --pidfile is the same code (timeout(1): a serve that took it would run on).
+  run --separate-stderr timeout 10 "$IPCAT" serve --pidfile "$P" "$D/s.sock" --echo
+  assert_equal "$status" 73
+  assert_equal "$stderr" "ipcat: serve: $P: is a symbolic link; refused, left untouched"
+  assert_equal "$(cat "$D/victim")" precious
+  # A dangling symlink is not a way to create its target either.
+  ln -sfn "$D/created-through-link" "$P"
+  run --separate-stderr "$IPCAT" pidfile-run "$P" true
+  assert_equal "$status" 73
+  assert_not_exist "$D/created-through-link"
+}
+
+@test "an existing file that is not empty or one pid line is refused with 73 and left as it was" {
+  printf 'important\n' >"$D/notes"
+  run --separate-stderr "$IPCAT" pidfile-run "$D/notes" touch "$D/ran"
+  assert_equal "$status" 73
+  assert_equal "$stderr" "ipcat: pidfile-run: $D/notes: not a pidfile (holds something other than one pid line); refused, left untouched"
+  assert_equal "$(cat "$D/notes")" important
+  assert_not_exist "$D/ran"
+  local content
+  for content in '12 34\n' '123\n456\n' '-5\n' "$(printf '7%.0s' {1..100})\n"; do
+    printf -- "$content" >"$D/other"
+    cp "$D/other" "$D/other.orig"
+    run "$IPCAT" pidfile-run "$D/other" true
+    assert_equal "$status" 73
+    cmp "$D/other" "$D/other.orig" || fail "content '$content' was changed"
+  done
+  # serve --pidfile refuses it too, and keeps it.
+  run --separate-stderr timeout 10 "$IPCAT" serve --pidfile "$D/notes" "$D/s.sock" --echo
+  assert_equal "$status" 73
+  assert_equal "$(cat "$D/notes")" important
+  # Not a regular file: refused without being opened.
+  mkfifo "$D/fifo"
+  run --separate-stderr "$IPCAT" pidfile-run "$D/fifo" true
+  assert_equal "$status" 73
+  assert_equal "$stderr" "ipcat: pidfile-run: $D/fifo: not a regular file; refused, left untouched"
+  # What a pidfile holds is taken over: nothing, or one pid line (a dead holder's).
+  mkdir -p "$D/run"
+  for content in '' '\n' '4194000\n' ' 4194000 \n' '4194000'; do
+    printf -- "$content" >"$P"
+    run "$IPCAT" pidfile-run "$P" true
+    assert_success
+    assert_not_exist "$P"
+  done
+}
+
+@test "-q prints nothing when the lock is held, even with -E 0; other errors still show" {
+  start_holder
+  run --separate-stderr "$IPCAT" pidfile-run -q "$P" touch "$D/ran"
+  assert_equal "$status" 75
+  assert_equal "$stderr" ""
+  run --separate-stderr "$IPCAT" pidfile-run --quiet -E 0 "$P" touch "$D/ran"
+  assert_equal "$status" 0
+  assert_equal "$stderr" ""
+  assert_not_exist "$D/ran"
+  run -127 --separate-stderr "$IPCAT" pidfile-run -q "$D/other.pid" "$D/no-such-command"
+  assert_equal "$status" 127
+  assert_equal "$stderr" "ipcat: pidfile-run: $D/no-such-command: command not found"
+}
+
+@test "a HUP ignored at start (nohup) stays ignored: not forwarded to the command" {
+  # The command traps USR1 only: a forwarded HUP would kill it (129) before the USR1
+  # sent after it (pending signals are taken lowest number first) makes it exit 5.
+  nohup "$IPCAT" pidfile-run "$P" sh -c 'trap "exit 5" USR1; echo $$ >"$1"; while :; do sleep 0.05; done' \
+    sh "$D/child" >"$D/nohup.out" 2>&1 3>&- &
+  W=$!
+  wait_for "the child to start" 20 test -s "$D/child"
+  wait_for "the pid in $P" 20 test -s "$P"
+  kill -HUP "$W"
+  kill -USR1 "$W"
+  wait_status "$W"
+  W=
+  assert_equal "$status" 5
+  assert_not_exist "$P"
+}
+
+# on_pty SCRIPT KEYS: runs `ipcat pidfile-run $P SCRIPT` on a new pseudo-terminal
+# the way an interactive shell does: a session leader on the terminal (the "shell")
+# starts it in a process group of its own and makes that the terminal's foreground
+# group. Once SCRIPT has written its pid to $D/child, types KEYS (Python escapes:
+# \n, \x1a), then prints what appeared on the terminal and "status N" — or, when
+# ipcat was stopped, "stopped" and "child-state S" (the command's state then; both
+# are then ended). Bounded: 20 s, then "timed out".
+on_pty() {
+  python3 - "$IPCAT" "$P" "$1" "$D/child" "$2" "$D/pty.result" <<'EOF'
+import codecs, os, pty, select, signal, sys, time
+ipcat, pidfile, script, child_file, keys, result_file = sys.argv[1:7]
+keys = codecs.decode(keys, "unicode_escape")
+pid, fd = pty.fork()
+if pid == 0:
+    # The "shell": job control as bash does it.
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    job = os.fork()
+    if job == 0:
+        os.setpgid(0, 0)
+        os.tcsetpgrp(0, os.getpid())
+        signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+        os.execv(ipcat, [ipcat, "pidfile-run", pidfile, script])
+    os.setpgid(job, job)
+    os.tcsetpgrp(0, job)
+    _, st = os.waitpid(job, os.WUNTRACED)
+    with open(result_file, "w") as out:
+        if os.WIFSTOPPED(st):
+            with open(child_file) as f:
+                child = int(f.read())
+            with open(f"/proc/{child}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            out.write(f"stopped\nchild-state {state}\n")
+            os.kill(child, signal.SIGKILL)
+            os.killpg(job, signal.SIGCONT)
+            os.waitpid(job, 0)
+        else:
+            out.write(f"status {os.waitstatus_to_exitcode(st)}\n")
+    os._exit(0)
+out = b""
+deadline = time.time() + 20
+def drain(wait):
+    global out
+    r, _, _ = select.select([fd], [], [], wait)
+    if r:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            time.sleep(wait)
+while time.time() < deadline and not (os.path.exists(child_file) and os.path.getsize(child_file) > 0):
+    drain(0.02)
+os.write(fd, keys.encode())
+while time.time() < deadline and os.waitpid(pid, os.WNOHANG)[0] == 0:
+    drain(0.02)
+print(out.decode(errors="replace").replace("\r", ""))
+if time.time() >= deadline:
+    # Everything in the terminal's session: the "shell", ipcat, the command.
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[3]) == pid:
+                    os.kill(int(entry), signal.SIGKILL)
+        except (ValueError, OSError, IndexError):
+            pass
+    print("timed out")
+else:
+    print(open(result_file).read(), end="")
+EOF
+}
+
+@test "on a terminal the command reads it (no SIGTTIN), and Ctrl-Z stops it with ipcat" {
+  cat >"$D/ask.sh" <<'EOF'
+#!/bin/sh
+echo $$ >"$(dirname "$0")/child"
+read -r line
+echo "got:$line"
+EOF
+  chmod +x "$D/ask.sh"
+  run on_pty "$D/ask.sh" 'hello\n'
+  assert_success
+  assert_line "got:hello"
+  assert_line "status 0"
+  assert_not_exist "$P"
+  # Ctrl-Z goes to the terminal's foreground process group: the command is in it.
+  rm -f "$D/child"
+  cat >"$D/sleep.sh" <<'EOF'
+#!/bin/sh
+echo $$ >"$(dirname "$0")/child"
+exec sleep 30
+EOF
+  chmod +x "$D/sleep.sh"
+  run on_pty "$D/sleep.sh" '\x1a'
+  assert_success
+  assert_line "stopped"
+  assert_line "child-state T"
 }
