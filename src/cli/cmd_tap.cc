@@ -184,7 +184,17 @@ int run(TapArgs& a) {
       co.retries = 0;
       ipc::ClientConnection::connect(upstream, co, ipc::Deadline(std::chrono::seconds(5)));
     }
-    listener.emplace(ipc::Listener::open(ipc::parse_address(a.addresses[0]), ipc::ListenOptions{}));
+    ipc::Address listen = ipc::parse_address(a.addresses[0]);
+    if (listen.kind == ipc::Address::Kind::tcp) {
+      bool loopback = listen.host == "localhost" || listen.host == "::1" || listen.host.rfind("127.", 0) == 0;
+      if (!loopback)
+        throw ipc::Error(ipc::ErrorKind::usage, listen.display() +
+                                                    ": the tap listens on loopback only (it would open " +
+                                                    upstream.display() + " to the network)");
+      say("warning: " + listen.display() + ": every local user can reach " + upstream.display() + " through the tap");
+    }
+    po.own_uid_only = listen.kind == ipc::Address::Kind::abstract;
+    listener.emplace(ipc::Listener::open(listen, ipc::ListenOptions{}));
     where = "listening on " + listener->display() + ", forwarding to " + upstream.display();
   }
 

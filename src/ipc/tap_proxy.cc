@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <cerrno>
@@ -69,6 +70,7 @@ void TapProxy::on_accept(Protocol::socket socket) {
   set_cloexec(socket.native_handle());
   std::uint64_t id = m_next_id++;
   PeerInfo peer = peer_of(socket.native_handle(), m_listener.display());
+  if (m_options.own_uid_only && peer.uid != ::geteuid() && peer.uid != 0) return;  // closed unseen
   if (!peer.is_unix) {
     int one = 1;
     ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

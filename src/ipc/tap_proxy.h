@@ -30,6 +30,9 @@ namespace ipc {
 struct TapProxyOptions {
   SockAddr upstream;                 ///< where each client's bytes go
   std::size_t max_connections = 1024;
+  /// An abstract LISTEN has no file mode: admit only our own uid (and root), as
+  /// `ipcat serve` does, or any local user could reach UPSTREAM through the tap.
+  bool own_uid_only = false;
 };
 
 class TapProxy {

@@ -524,3 +524,33 @@ in_place_under() {
   wait "$TAP_PID"
   assert_equal "$(count_events '.event == "close" and .error == "cut at the end of --drain"')" 1
 }
+
+@test "TCP and abstract addresses: tap tcp:127.0.0.1:0 in front of serve on TCP, @name in front of a path; non-loopback LISTEN refused" {
+  "$IPCAT" serve tcp:127.0.0.1:0 --echo </dev/null 2>"$BATS_TEST_TMPDIR/serve.err" 3>&- &
+  track_pid $!
+  wait_for "serve on TCP" 10 grep -q 'listening address=tcp:127.0.0.1:[1-9]' "$BATS_TEST_TMPDIR/serve.err"
+  local up
+  up=$(grep -oE 'tcp:127\.0\.0\.1:[0-9]+' "$BATS_TEST_TMPDIR/serve.err" | head -1)
+  start_tap tcp:127.0.0.1:0 "$up"
+  grep -q "warning: .*every local user can reach $up" "$taperr" || fail "no warning: $(cat "$taperr")"
+  local listen
+  listen=$(sed -nE 's/^ipcat tap: listening on (tcp:127\.0\.0\.1:[0-9]+),.*/\1/p' "$taperr")
+  [[ -n $listen ]] || fail "no LISTEN port in: $(cat "$taperr")"
+  run timeout 10 "$IPCAT" request "$listen" via=tcp
+  assert_success
+  assert_output '{"via":"tcp"}'
+  stop_tap
+  run jq -c 'select(.event == "open")' "$ev"
+  assert_json '.ip == "127.0.0.1" and .port > 0'
+
+  spawn_server "$d" --echo
+  start_tap "@ipcat-tap-test-$$-$BATS_TEST_NUMBER" "$d"
+  run timeout 10 "$IPCAT" request "@ipcat-tap-test-$$-$BATS_TEST_NUMBER" via=abstract
+  assert_success
+  assert_output '{"via":"abstract"}'
+  stop_tap
+
+  run "$IPCAT" tap tcp:0.0.0.0:0 "$d"
+  assert_failure 64
+  assert_output --partial "loopback only"
+}
