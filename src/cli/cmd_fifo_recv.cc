@@ -1,6 +1,7 @@
 // ipcat fifo-recv [OPTIONS] PATH  (DESIGN.md §6)
 //
-//   parse ─► ensure_fifo: mkfifo 0600 + parents (73/77), refuse a non-FIFO untouched
+//   parse ─► ensure_fifo: mkfifo 0600 + parents (73/77), refuse a non-FIFO untouched (73),
+//            a symlink, another user's FIFO or one others may write (77)
 //     ─► open_fifo_reader (read-write: no EOF when writers come and go)
 //     ─► FifoReader::next() ─┬─ message ─► stdout (queued while more lines are ready)
 //           ▲                ├─ invalid ─► stderr "skipped invalid line N: why"
@@ -38,7 +39,9 @@ constexpr const char* k_description =
 constexpr const char* k_footer =
     "PATH is created if missing (mode 0600 whatever the umask, or --mode; parent\n"
     "directories made) and left in place; a path that exists and is not a FIFO is\n"
-    "refused and left untouched.\n\n"
+    "refused and left untouched (73). An existing FIFO is used only if it is not a\n"
+    "symlink, is ours (or root's), and lets group and others write no more than\n"
+    "--mode does; otherwise it is refused and left untouched (77).\n\n"
     "Each message is printed on one line as compact JSON (-r: a string message as\n"
     "its bare text). Only the bytes of the messages printed are taken from the FIFO:\n"
     "what follows them stays there for the next reader (as long as some process\n"
@@ -49,12 +52,13 @@ constexpr const char* k_footer =
     "The FIFO is held open read-write, so writers may come and go: the command waits\n"
     "for the next writer instead of ending at EOF, forever unless --timeout. With\n"
     "--timeout SEC it stops once no message arrived for SEC seconds: exit 75 if fewer\n"
-    "than N messages were printed (with --follow: if none was).\n\n"
+    "than N messages were printed (with --follow: if none was). --timeout 0: no limit.\n\n"
     "SIGINT, SIGTERM or SIGHUP end --follow with status 0, after the message in hand\n"
     "is printed; otherwise the command dies by the signal. Either way a FIFO made\n"
     "with --remove is removed first.\n\n"
     "Exit status: 0 ok; 64 usage; 66 PATH vanished; 73 cannot create PATH, or it is\n"
-    "not a FIFO; 74 stdout closed; 75 timed out; 77 permission denied.";
+    "not a FIFO; 74 stdout closed; 75 timed out; 77 permission denied, or a FIFO\n"
+    "refused (symlink, owner, mode).";
 
 struct Options {
   std::string path;
@@ -109,20 +113,23 @@ class Output {
 };
 
 int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remover) {
-  ipc::EnsuredFifo fifo = ipc::ensure_fifo(o.path, mode_option(o.mode, "--mode"));
+  const mode_t mode = mode_option(o.mode, "--mode");
+  ipc::EnsuredFifo fifo = ipc::ensure_fifo(o.path, mode);
   if (o.remove && fifo.created) remover = ipc::FifoRemover(o.path, fifo.id);
 
   ipc::ReaderOptions reader_options;
   if (!o.follow) reader_options.limit = o.count;
   reader_options.max_line = o.max_line;
   reader_options.max_depth = o.max_depth;
-  ipc::FifoReader reader(ipc::open_fifo_reader(o.path), o.path, reader_options);
+  ipc::FifoReader reader(ipc::open_fifo_reader(o.path, mode), o.path, reader_options);
 
   Output out(stop);
   std::size_t printed = 0;
   std::size_t skipped = 0;
+  const bool timed = o.timeout_seconds && *o.timeout_seconds > 0;
   auto idle_deadline = [&] {
-    return o.timeout_seconds ? ipc::deadline_after(*o.timeout_seconds) : ipc::TimeLimit{};
+    // A limit: 0 is none, as without --timeout (man/ipcat.1, "Durations").
+    return timed ? ipc::deadline_after(*o.timeout_seconds) : ipc::TimeLimit{};
   };
   ipc::TimeLimit deadline = idle_deadline();
   int status = k_ok;

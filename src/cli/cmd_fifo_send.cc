@@ -1,7 +1,8 @@
 // ipcat fifo-send [OPTIONS] PATH [BODY | ITEM...]  (DESIGN.md §6)
 //
 //   parse ─► build and size-check the message (64/65: nothing touched yet)
-//     ─► ensure_fifo: mkfifo 0600 + parents (73/77), refuse a non-FIFO untouched
+//     ─► ensure_fifo: mkfifo 0600 + parents (73/77), refuse a non-FIFO untouched (73),
+//        a symlink, another user's FIFO or one others may write (77)
 //     ─► open_fifo_writer: no reader → 69 at once, or --wait SEC → 75 on expiry
 //     ─► FifoWriter: the one message, or send_lines(stdin) (65 at a bad line)
 //     ─► exit 0 | broken pipe 74 | SIGINT/TERM/HUP: --remove, then die by the signal
@@ -38,7 +39,9 @@ constexpr const char* k_description =
 constexpr const char* k_footer =
     "PATH is created if missing (mode 0600 whatever the umask, or --mode; parent\n"
     "directories made) and left in place; a path that exists and is not a FIFO is\n"
-    "refused and left untouched.\n\n"
+    "refused and left untouched (73). An existing FIFO is used only if it is not a\n"
+    "symlink, is ours (or root's), and lets group and others write no more than\n"
+    "--mode does; otherwise it is refused and left untouched (77).\n\n"
     "The message is BODY (one JSON text) or an object built from ITEMs (key=string,\n"
     "key:=json, key=@file, key:=@file). Without them, each line of stdin is a message:\n"
     "checked as JSON and sent as it is; blank lines are skipped. An invalid line stops\n"
@@ -51,11 +54,12 @@ constexpr const char* k_footer =
     "it is then written completely, but not atomically: with several senders at\n"
     "once, its bytes may mix with theirs.\n\n"
     "With no reader on PATH the command fails at once (exit 69), or waits for one\n"
-    "with --wait. The kernel keeps unread messages only while some process has the\n"
-    "FIFO open.\n\n"
+    "with --wait (--wait 0 does not wait). The kernel keeps unread messages only\n"
+    "while some process has the FIFO open.\n\n"
     "Exit status: 0 sent; 64 usage; 65 invalid JSON or too large; 66 PATH vanished;\n"
     "69 no reader; 73 cannot create PATH, or it is not a FIFO; 74 the reader went\n"
-    "away mid-write; 75 --wait expired; 77 permission denied. On SIGINT, SIGTERM or\n"
+    "away mid-write; 75 --wait expired; 77 permission denied, or a FIFO refused\n"
+    "(symlink, owner, mode). On SIGINT, SIGTERM or\n"
     "SIGHUP a FIFO made with --remove is removed, then the command dies by the signal.";
 
 struct Options {
@@ -89,9 +93,10 @@ int send(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remov
 
   ipc::EnsuredFifo fifo = ipc::ensure_fifo(o.path, mode);
   if (o.remove && fifo.created) remover = ipc::FifoRemover(o.path, fifo.id);
+  // --wait is a wait: 0 does not wait, as without it (man/ipcat.1, "Durations").
   ipc::TimeLimit wait;
-  if (o.wait_seconds) wait = ipc::deadline_after(*o.wait_seconds);
-  ipc::FifoWriter writer(ipc::open_fifo_writer(o.path, wait, &stop), o.path, writer_options, &stop);
+  if (o.wait_seconds && *o.wait_seconds > 0) wait = ipc::deadline_after(*o.wait_seconds);
+  ipc::FifoWriter writer(ipc::open_fifo_writer(o.path, wait, &stop, mode), o.path, writer_options, &stop);
   if (message) {
     writer.send(*message);
     writer.flush();

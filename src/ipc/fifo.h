@@ -42,9 +42,12 @@ struct EnsuredFifo {
 
 /// Makes sure `path` is a FIFO. When nothing is there, creates missing parent
 /// directories (mode 0777 less the umask, as mkdir -p) and the FIFO with exactly
-/// `mode`, whatever the umask. An existing FIFO (or a symlink to one) is used as it
-/// is. Throws Error: cannot_create when the path exists and is not a FIFO (it is left
-/// untouched) or cannot be made; permission on EACCES/EPERM.
+/// `mode`, whatever the umask. An existing FIFO is used as it is only if it is not a
+/// symlink, is owned by us (or root), and lets group and others write no more than
+/// `mode` does. Throws Error, leaving what is there untouched: permission for a
+/// symlink (never followed), another user's FIFO, or a looser mode ("PATH: owned by
+/// uid N (name)...", "PATH: mode 0666 lets group and others write to it...") and on
+/// EACCES/EPERM; cannot_create when the path exists and is not a FIFO or cannot be made.
 EnsuredFifo ensure_fifo(const std::string& path, mode_t mode = k_default_fifo_mode);
 
 /// Removes a FIFO at destruction if it is still the file identified (same device
@@ -81,13 +84,17 @@ class FifoRemover {
 /// reader there: throws Error refused ("PATH: no reader on FIFO") at once when `wait`
 /// is nullopt, else retries (every 10 ms growing to 100 ms) until one appears, and
 /// throws timeout when the deadline passes (io "interrupted" on a stop signal).
-/// Also throws not_found / permission / cannot_create (not a FIFO).
-Fd open_fifo_writer(const std::string& path, const TimeLimit& wait, const StopSignals* stop);
+/// Never through a symlink (O_NOFOLLOW), and the FIFO opened is checked as
+/// ensure_fifo() checks it, against `mode`. Also throws not_found / permission /
+/// cannot_create (not a FIFO).
+Fd open_fifo_writer(const std::string& path, const TimeLimit& wait, const StopSignals* stop,
+                    mode_t mode = k_default_fifo_mode);
 
 /// Opens an existing FIFO for reading, non-blocking and close-on-exec. It is opened
 /// read-write: the reader then counts as a writer too, so it never sees EOF when
-/// writers come and go (no spinning on POLLHUP) and the open never blocks. Throws
-/// Error: not_found / permission / cannot_create (not a FIFO).
-Fd open_fifo_reader(const std::string& path);
+/// writers come and go (no spinning on POLLHUP) and the open never blocks. Checked as
+/// open_fifo_writer() checks it. Throws Error: not_found / permission / cannot_create
+/// (not a FIFO).
+Fd open_fifo_reader(const std::string& path, mode_t mode = k_default_fifo_mode);
 
 }  // namespace ipc

@@ -1,6 +1,7 @@
 #include "ipc/fifo_reader.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,9 @@ namespace ipc {
 namespace {
 
 constexpr std::size_t k_chunk = 64 * 1024;  // the default capacity of a Linux pipe
+// Where a message may start after a cut-off fragment: at most this many per line are
+// remembered (the latest), so an invalid line costs a bounded number of re-checks.
+constexpr std::size_t k_max_starts = 16;
 
 }  // namespace
 
@@ -43,10 +47,26 @@ FifoReader::Event FifoReader::next(const TimeLimit& deadline, const StopSignals*
 }
 
 bool FifoReader::line_ready() const noexcept {
-  return std::memchr(m_buf.data() + m_scan, '\n', m_buf.size() - m_scan) != nullptr;
+  return m_pending || std::memchr(m_buf.data() + m_scan, '\n', m_buf.size() - m_scan) != nullptr;
+}
+
+std::optional<FifoReader::Event> FifoReader::recover(std::size_t line_start, std::size_t end) {
+  for (std::size_t start : m_starts) {
+    if (start <= line_start || start >= end) continue;
+    std::string_view text = trim(std::string_view(m_buf.data() + start, end - start));
+    auto value = compact_form(text, nullptr, m_options.max_depth);
+    if (value) return Event{Event::Kind::message, std::move(*value), m_line, {}};
+  }
+  return std::nullopt;
 }
 
 std::optional<FifoReader::Event> FifoReader::take_line() {
+  if (m_pending) {
+    std::optional<Event> event = std::move(m_pending);
+    m_pending.reset();
+    if (m_remaining != std::numeric_limits<std::size_t>::max()) --m_remaining;
+    return event;
+  }
   for (;;) {
     const void* nl = std::memchr(m_buf.data() + m_scan, '\n', m_buf.size() - m_scan);
     if (nl == nullptr) {
@@ -58,13 +78,18 @@ std::optional<FifoReader::Event> FifoReader::take_line() {
         m_discarded += partial;
         m_buf.clear();
         m_pos = m_scan = 0;
+        m_starts.clear();
       }
       return std::nullopt;
     }
     std::size_t end = static_cast<std::size_t>(static_cast<const char*>(nl) - m_buf.data());
+    const std::size_t line_start = m_pos;
     std::string_view raw(m_buf.data() + m_pos, end - m_pos);
     m_pos = m_scan = end + 1;
     ++m_line;
+    // The starts inside this line are used up below (or not needed): none survive it.
+    std::vector<std::size_t> starts;
+    starts.swap(m_starts);
     std::size_t length = raw.size() + m_discarded;
     if (m_discarding || length > m_options.max_line) {
       m_discarding = false;
@@ -79,7 +104,21 @@ std::optional<FifoReader::Event> FifoReader::take_line() {
     if (text.empty()) continue;  // blank lines are not messages (DESIGN.md §3)
     std::string why;
     auto value = compact_form(text, &why, m_options.max_depth);  // byte-exact, only whitespace removed
-    if (!value) return Event{Event::Kind::invalid, {}, m_line, "not valid JSON: " + why};
+    if (!value) {
+      // A writer that died mid-line leaves a fragment that the next writer's message
+      // completes into one invalid line. When the fragment was all there was in the
+      // FIFO before that message began (see fill()), the message is still taken.
+      m_starts.swap(starts);
+      std::optional<Event> recovered = recover(line_start, end);
+      m_starts.clear();
+      if (recovered) {
+        m_pending = std::move(recovered);  // counted in m_remaining when it is returned
+        return Event{Event::Kind::invalid, {}, m_line,
+                     "not valid JSON: a message cut off (its writer stopped mid-line?); the "
+                     "message that followed it on the line is taken"};
+      }
+      return Event{Event::Kind::invalid, {}, m_line, "not valid JSON: " + why};
+    }
     if (m_remaining != std::numeric_limits<std::size_t>::max()) --m_remaining;
     return Event{Event::Kind::message, std::move(*value), m_line, {}};
   }
@@ -144,7 +183,7 @@ std::size_t FifoReader::read_some(std::size_t max) {
     ++m_read_calls;
     ssize_t n = ::read(m_fd.get(), m_chunk.data(), max);
     if (n > 0) {
-      m_buf.append(m_chunk.data(), static_cast<std::size_t>(n));
+      append(static_cast<std::size_t>(n));
       return static_cast<std::size_t>(n);
     }
     if (n < 0 && errno == EINTR) continue;
@@ -155,13 +194,33 @@ std::size_t FifoReader::read_some(std::size_t max) {
   }
 }
 
+void FifoReader::append(std::size_t n) {
+  // A partial line pending, and the FIFO was empty after the read that brought it:
+  // its writer had stopped there, so these bytes began with a later write — where a
+  // message may start if that partial line turns out to be a fragment.
+  const bool after_fragment = m_drained && m_buf.size() > m_pos && !m_discarding;
+  if (after_fragment && (m_chunk[0] == '{' || m_chunk[0] == '[')) {
+    if (m_starts.size() == k_max_starts) m_starts.erase(m_starts.begin());
+    m_starts.push_back(m_buf.size());
+  }
+  m_buf.append(m_chunk.data(), n);
+  // Only a line left unfinished needs to know (FIONREAD: bytes still in the FIFO).
+  m_drained = false;
+  if (m_chunk[n - 1] != '\n') {
+    int left = 0;
+    m_drained = ::ioctl(m_fd.get(), FIONREAD, &left) == 0 && left == 0;
+  }
+}
+
 void FifoReader::compact() {
   if (m_pos == m_buf.size()) {
     m_buf.clear();
     m_pos = m_scan = 0;
+    m_starts.clear();
   } else if (m_pos >= k_chunk) {
     m_buf.erase(0, m_pos);
     m_scan -= m_pos;
+    for (auto& start : m_starts) start -= m_pos;  // all of them lie in the partial line
     m_pos = 0;
   }
 }

@@ -19,6 +19,13 @@
 /// relies on being the FIFO's only reader, as any use of "the next message" does.
 /// A message cut off mid-line when the reader stops (timeout, signal) is lost: its
 /// head was consumed and printed to nobody.
+///
+/// A writer that dies mid-line leaves a fragment (`{"partial":`) that the next
+/// writer's message completes into one invalid line. Where the FIFO was empty right
+/// after the fragment was read (FIONREAD), the bytes that came next began a later
+/// write: if the line is invalid, a message starting there ('{' or '[') is still
+/// taken, after the fragment is reported invalid. A fragment and a message that were
+/// both in the FIFO before the reader read either cannot be told apart: one invalid line.
 
 #include <cstddef>
 #include <optional>
@@ -69,6 +76,8 @@ class FifoReader {
 
  private:
   std::optional<Event> take_line();
+  std::optional<Event> recover(std::size_t line_start, std::size_t end);
+  void append(std::size_t n);
   void fill();
   bool peek_fill(std::size_t newlines);
   std::size_t read_some(std::size_t max);
@@ -84,6 +93,9 @@ class FifoReader {
   std::size_t m_line = 0;     // lines completed so far
   bool m_discarding = false;  // inside a too-long line: dropping bytes up to its '\n'
   std::size_t m_discarded = 0;
+  bool m_drained = false;              // the last read left a partial line and an empty FIFO
+  std::vector<std::size_t> m_starts;   // in the partial line: where later writes began
+  std::optional<Event> m_pending;      // a message recovered after a fragment, next to return
   std::vector<char> m_chunk;
   Pipe m_scratch;  // tee target, made on first peek
   bool m_peek;

@@ -18,6 +18,7 @@ teardown() {
   local pid
   for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${PUB:-}" ]; then rm -rf "$PUB"; fi
 }
 
 # hold_fifo: creates $FIFO and keeps it open read-write on fd 7, so that bytes
@@ -72,7 +73,7 @@ lines_in() {
     assert_success
     assert_output "$want"
   done
-  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout 0 "$FIFO"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout 0.01 "$FIFO"
   assert_equal "$status" 75
 }
 
@@ -182,21 +183,21 @@ lines_in() {
   assert_output ""
   assert_equal "$stderr" ""
   # -q took the message all the same, and stays silent about the timeout.
-  run --separate-stderr timeout 10 "$IPCAT" fifo-recv -q --timeout 0 "$FIFO"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-recv -q --timeout 0.01 "$FIFO"
   assert_equal "$status" 75
   assert_equal "$stderr" ""
 }
 
 @test "creates the FIFO 0600 whatever the umask; --remove removes only a FIFO it created" {
   umask 000
-  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout 0 "$FIFO"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout 0.01 "$FIFO"
   assert_equal "$status" 75
   [ -p "$FIFO" ]
   assert_equal "$(stat -c %a "$FIFO")" 600
-  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --remove --timeout 0 "$FIFO"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --remove --timeout 0.01 "$FIFO"
   [ -p "$FIFO" ]  # not ours: left
   other="$BATS_TEST_TMPDIR/other/f"
-  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --remove --mode 0640 --timeout 0 "$other"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --remove --mode 0640 --timeout 0.01 "$other"
   assert_equal "$status" 75
   [ ! -e "$other" ]
 }
@@ -260,4 +261,87 @@ sys.exit(subprocess.call([os.environ["IPCAT"], "fifo-recv", sys.argv[1]], stdout
   run --separate-stderr "$IPCAT" fifo-recv -n 0 "$FIFO"
   assert_equal "$status" 64
   [ ! -e "$FIFO" ]
+}
+
+# unread FIFO: the number of bytes waiting in FIFO (FIONREAD), opened without
+# disturbing anyone (read-write, non-blocking).
+unread() {
+  python3 -c 'import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
+print(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])' "$1"
+}
+
+fifo_drained() { [ "$(unread "$FIFO")" = 0 ]; }
+has_unread() { [ "$(unread "$1")" -gt 0 ]; }
+
+# has_open PID PATH: PID has PATH open.
+has_open() {
+  ls -l "/proc/$1/fd" 2>/dev/null | grep -qF -- "$2"
+}
+
+@test "a writer that died mid-line loses only its fragment: the next writer's message arrives" {
+  "$IPCAT" fifo-recv --timeout 20 "$FIFO" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+  local reader=$!
+  BG_PIDS+=("$reader")
+  wait_for "the reader to open $FIFO" 10 has_open "$reader" "$FIFO"
+  printf '{"partial":' >"$FIFO"  # the writer stops there, and is gone
+  wait_for "the reader to take the fragment" 10 fifo_drained
+  run "$IPCAT" fifo-send "$FIFO" id:=1
+  assert_success
+  status=0
+  wait "$reader" || status=$?
+  assert_equal "$status" 0
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"id":1}'
+  run cat "$BATS_TEST_TMPDIR/err"
+  assert_line --partial "$FIFO: skipped invalid line 1: not valid JSON: a message cut off"
+}
+
+# as_nobody COMMAND...: runs COMMAND as the unprivileged user nobody.
+as_nobody() {
+  setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
+
+@test "an existing FIFO of another user, one others may write, or a symlink is refused with 77, untouched" {
+  [ "$(id -u)" = 0 ] || skip "needs root to make a FIFO as another user (nobody)"
+  PUB=$(mktemp -d /tmp/ipcat-fifo.XXXXXX)
+  chmod 1777 "$PUB"
+  # nobody makes a public FIFO and holds it open with a message in it.
+  as_nobody mkfifo -m 0666 "$PUB/jobs"
+  setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c 'exec 7<>"$1"; printf "{\"injected\":1}\n" >&7; exec sleep 30' sh "$PUB/jobs" 3>&- &
+  BG_PIDS+=("$!")
+  wait_for "nobody's message in the FIFO" 10 has_unread "$PUB/jobs"
+  local before
+  before=$(stat -c '%u %a %i' "$PUB/jobs")
+  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout 2 "$PUB/jobs"
+  assert_equal "$status" 77
+  assert_equal "$output" ""
+  assert_equal "$stderr" "ipcat: fifo-recv: $PUB/jobs: owned by uid $(id -u nobody) (nobody), not by uid 0 (root); refused, left untouched"
+  assert_equal "$(stat -c '%u %a %i' "$PUB/jobs")" "$before"
+  # Our own FIFO that others may write: refused unless --mode asks for that mode.
+  mkfifo -m 0666 "$PUB/open"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout 0.2 "$PUB/open"
+  assert_equal "$status" 77
+  assert_equal "$stderr" "ipcat: fifo-recv: $PUB/open: mode 0666 lets group and others write to it (--mode 0666 allows that); refused, left untouched"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --mode 0666 --timeout 0.2 "$PUB/open"
+  assert_equal "$status" 75
+  # A symlink, even to a good FIFO, is never followed.
+  mkfifo -m 0600 "$PUB/mine"
+  ln -s "$PUB/mine" "$PUB/link"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout 0.2 "$PUB/link"
+  assert_equal "$status" 77
+  assert_equal "$stderr" "ipcat: fifo-recv: $PUB/link: is a symbolic link; refused, left untouched"
+  [ -L "$PUB/link" ]
+}
+
+@test "--timeout 0 is no limit (as without it): the message that comes later is received" {
+  "$IPCAT" fifo-recv --timeout 0 "$FIFO" >"$BATS_TEST_TMPDIR/out" 3>&- &
+  local reader=$!
+  BG_PIDS+=("$reader")
+  wait_for "the reader to open $FIFO" 10 has_open "$reader" "$FIFO"
+  run "$IPCAT" fifo-send "$FIFO" late:=1
+  assert_success
+  status=0
+  wait "$reader" || status=$?
+  assert_equal "$status" 0
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" '{"late":1}'
 }

@@ -18,19 +18,20 @@ teardown() {
   local pid
   for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${PUB:-}" ]; then rm -rf "$PUB"; fi
 }
 
 # hold_fifo: creates $FIFO (through fifo-recv, which makes it and waits for nothing)
 # and keeps it open read-write on fd 7: a reader is there, and bytes stay buffered.
 hold_fifo() {
-  "$IPCAT" fifo-recv --timeout 0 "$FIFO" 2>/dev/null || true
+  "$IPCAT" fifo-recv --timeout 0.01 "$FIFO" 2>/dev/null || true
   [ -p "$FIFO" ]
   exec 7<>"$FIFO"
 }
 
 # fifo_is_empty: the FIFO is empty when a reader given no time finds nothing (exit 75).
 fifo_is_empty() {
-  run --separate-stderr "$IPCAT" fifo-recv --timeout 0 "$FIFO"
+  run --separate-stderr "$IPCAT" fifo-recv --timeout 0.01 "$FIFO"
   [ "$status" -eq 75 ] && [ -z "$output" ]
 }
 
@@ -243,4 +244,60 @@ mode_of() { stat -c %a "$1"; }
   assert_output --partial "PIPE_BUF (4096)"
   assert_output --partial "--allow-large"
   assert_output --partial "--wait"
+}
+
+# as_nobody COMMAND...: runs COMMAND as the unprivileged user nobody.
+as_nobody() {
+  setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
+
+# has_open PID PATH: PID has PATH open.
+has_open() {
+  ls -l "/proc/$1/fd" 2>/dev/null | grep -qF -- "$2"
+}
+
+@test "a FIFO of another user, one others may write, or a symlink is refused with 77, nothing sent" {
+  [ "$(id -u)" = 0 ] || skip "needs root to make a FIFO as another user (nobody)"
+  PUB=$(mktemp -d /tmp/ipcat-fifo.XXXXXX)
+  chmod 1777 "$PUB"
+  # nobody makes a FIFO and reads it: what we send there would be theirs.
+  as_nobody mkfifo -m 0600 "$PUB/jobs"
+  setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c 'exec 7<>"$1"; exec cat <&7 >"$2"' sh "$PUB/jobs" "$PUB/got" 3>&- &
+  local reader=$!
+  BG_PIDS+=("$reader")
+  wait_for "nobody's reader to open the FIFO" 10 has_open "$reader" "$PUB/jobs"
+  local before
+  before=$(stat -c '%u %a %i' "$PUB/jobs")
+  run --separate-stderr timeout 10 "$IPCAT" fifo-send "$PUB/jobs" secret=1
+  assert_equal "$status" 77
+  assert_equal "$stderr" "ipcat: fifo-send: $PUB/jobs: owned by uid $(id -u nobody) (nobody), not by uid 0 (root); refused, left untouched"
+  assert_equal "$(stat -c '%u %a %i' "$PUB/jobs")" "$before"
+  kill "$reader"
+  wait "$reader" 2>/dev/null || true
+  [ ! -s "$PUB/got" ] || fail "nobody received: $(cat "$PUB/got")"
+  # Ours, but others may write to it: refused unless --mode asks for that.
+  mkfifo -m 0622 "$PUB/open"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-send "$PUB/open" a:=1
+  assert_equal "$status" 77
+  assert_equal "$stderr" "ipcat: fifo-send: $PUB/open: mode 0622 lets group and others write to it (--mode 0622 allows that); refused, left untouched"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-send --mode 0622 "$PUB/open" a:=1
+  assert_equal "$status" 69  # accepted; nobody reads it
+  # A symlink is never followed, to a FIFO or anywhere.
+  ln -s "$PUB/open" "$PUB/link"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-send --mode 0622 "$PUB/link" a:=1
+  assert_equal "$status" 77
+  assert_equal "$stderr" "ipcat: fifo-send: $PUB/link: is a symbolic link; refused, left untouched"
+  ln -s "$PUB/nowhere" "$PUB/dangling"
+  run --separate-stderr timeout 10 "$IPCAT" fifo-send "$PUB/dangling" a:=1
+  assert_equal "$status" 77
+  [ ! -e "$PUB/nowhere" ]
+}
+
+@test "--wait 0 does not wait: no reader is 69 at once, as without --wait" {
+  run --separate-stderr timeout 10 "$IPCAT" fifo-send --wait 0 "$FIFO" '{"a":1}'
+  assert_equal "$status" 69
+  assert_equal "$stderr" "ipcat: fifo-send: $FIFO: no reader on FIFO"
+  run --separate-stderr "$IPCAT" fifo-send --wait inf "$FIFO" '{"a":1}'
+  assert_equal "$status" 64
+  assert_equal "$stderr" "ipcat: fifo-send: --wait: must be a number of seconds from 0 to 1e9, not 'inf' (see 'ipcat fifo-send --help')"
 }
