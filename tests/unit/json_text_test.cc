@@ -67,6 +67,21 @@ TEST(JsonText, Utf8IsChecked) {
   EXPECT_EQ(ipc::strip_bom("{}"), "{}");
 }
 
+// The string scan goes eight bytes at a time: a byte that matters is seen at any
+// offset inside such a block.
+TEST(JsonText, EveryOffsetInALongStringIsChecked) {
+  for (std::size_t at = 0; at < 24; ++at) {
+    std::string pad_before(at, 'a'), pad_after(24 - at, 'b');
+    EXPECT_FALSE(check_json("\"" + pad_before + "\x01" + pad_after + "\"").ok()) << at;
+    EXPECT_FALSE(check_json("\"" + pad_before + "\xff" + pad_after + "\"").ok()) << at;
+    EXPECT_TRUE(check_json("\"" + pad_before + "\xc3\xa9" + pad_after + "\"").ok()) << at;
+    EXPECT_TRUE(check_json("\"" + pad_before + "\\\"" + pad_after + "\"").ok()) << at;
+    EXPECT_FALSE(check_json("[\"" + pad_before + "\"," + pad_after + "1]").ok()) << at;  // a bare word
+    EXPECT_EQ(minified("[\"" + pad_before + "\" , \"" + pad_after + "\"]"), "[\"" + pad_before + "\",\"" + pad_after + "\"]");
+    EXPECT_EQ(ipc::top_level_member("{\"k\":\"" + pad_before + "\\\"" + pad_after + "\",\"z\":1}", "z"), "1") << at;
+  }
+}
+
 TEST(JsonText, NestingIsBoundedWithoutRecursion) {
   std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
   JsonCheck c = check_json(deep);
