@@ -63,7 +63,7 @@ WORKDIR /run/app
 # Docker runs the probe without stdin, keeps 4 KiB of its output and treats any
 # non-zero exit as unhealthy: -q prints nothing, --timeout 1 bounds connect and reply.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["ipcat","request","-q","--timeout","1","/run/app/control.sock","{\"cmd\":\"ping\"}"]
+  CMD ["ipcat","request","-q","--retries","0","--timeout","0.5","/run/app/control.sock","{\"cmd\":\"ping\"}"]
 # SIGTERM: stop accepting, let requests in flight finish (--drain), remove the socket, exit 0.
 STOPSIGNAL SIGTERM
 CMD ["ipcat","serve","/run/app/control.sock","--echo"]
@@ -85,7 +85,7 @@ COPY --from=minimal-files /rootfs/ /
 USER app
 WORKDIR /run/app
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["/usr/bin/ipcat","request","-q","--timeout","1","/run/app/control.sock","{\"cmd\":\"ping\"}"]
+  CMD ["/usr/bin/ipcat","request","-q","--retries","0","--timeout","0.5","/run/app/control.sock","{\"cmd\":\"ping\"}"]
 STOPSIGNAL SIGTERM
 CMD ["/usr/bin/ipcat","serve","/run/app/control.sock","--echo"]
 

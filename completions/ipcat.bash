@@ -14,11 +14,14 @@ _ipcat_options() {
         --clear-env --pass-env --authkey-file --pidfile --ready-fd --log-format \
         -v --verbose -q --quiet ;;
     request)
-      printf '%s ' -h --help --timeout --retries --backoff --authkey-file -p --pretty \
-        -r --raw --max-line -v --verbose -q --quiet ;;
+      printf '%s ' -h --help --timeout --retries --backoff --authkey-file --max-depth \
+        --match -p --pretty -r --raw --max-line -v --verbose -q --quiet ;;
     notify)
-      printf '%s ' -h --help --timeout --retries --backoff --authkey-file \
+      printf '%s ' -h --help --timeout --retries --backoff --authkey-file --max-depth \
         -v --verbose -q --quiet ;;
+    connect)
+      printf '%s ' -h --help --timeout --retries --backoff --authkey-file -n --count \
+        --idle --linger --timestamps -p --pretty --max-line --max-depth -v --verbose -q --quiet ;;
     fifo-send)
       printf '%s ' -h --help --mode --wait --allow-large --remove --max-depth -q --quiet ;;
     fifo-recv)
@@ -41,8 +44,11 @@ _ipcat_value_options() {
         --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid \
         --timeout --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
         --authkey-file --pidfile --ready-fd --log-format ;;
-    request) printf '%s ' --timeout --retries --backoff --authkey-file --max-line ;;
-    notify) printf '%s ' --timeout --retries --backoff --authkey-file ;;
+    request) printf '%s ' --timeout --retries --backoff --authkey-file --max-depth --match --max-line ;;
+    notify) printf '%s ' --timeout --retries --backoff --authkey-file --max-depth ;;
+    connect)
+      printf '%s ' --timeout --retries --backoff --authkey-file -n --count --idle --linger \
+        --max-line --max-depth ;;
     fifo-send) printf '%s ' --mode --wait --max-depth ;;
     fifo-recv) printf '%s ' -n --count --timeout --mode --max-line --max-depth ;;
     pidfile-run) printf '%s ' -w --wait -E --conflict-exit-code ;;
@@ -87,14 +93,14 @@ _ipcat() {
     if [[ $cur == -* ]]; then
       COMPREPLY=($(compgen -W '-h --help --version' -- "$cur"))
     else
-      COMPREPLY=($(compgen -W 'serve request notify fifo-send fifo-recv pidfile-run tap help' -- "$cur"))
+      COMPREPLY=($(compgen -W 'serve request notify connect fifo-send fifo-recv pidfile-run tap help' -- "$cur"))
     fi
     return 0
   fi
   local sub=${COMP_WORDS[1]}
   if [[ $sub == help ]]; then
     ((COMP_CWORD == 2)) &&
-      COMPREPLY=($(compgen -W 'serve request notify fifo-send fifo-recv pidfile-run tap' -- "$cur"))
+      COMPREPLY=($(compgen -W 'serve request notify connect fifo-send fifo-recv pidfile-run tap' -- "$cur"))
     return 0
   fi
   local options value_options

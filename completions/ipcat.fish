@@ -1,7 +1,7 @@
 # fish completion for ipcat(1). Installed as share/fish/vendor_completions.d/ipcat.fish.
 # tests/e2e/docs.bats checks the options below against `ipcat SUB --help`.
 
-set -l __ipcat_subcommands serve request notify fifo-send fifo-recv pidfile-run tap help
+set -l __ipcat_subcommands serve request notify connect fifo-send fifo-recv pidfile-run tap help
 
 # The options of SUB that take a value (the next word), for walking the command line.
 function __ipcat_value_options -a sub
@@ -12,9 +12,12 @@ function __ipcat_value_options -a sub
                 --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
                 --authkey-file --pidfile --ready-fd --log-format
         case request
-            printf '%s\n' --timeout --retries --backoff --authkey-file --max-line
+            printf '%s\n' --timeout --retries --backoff --authkey-file --max-depth --match --max-line
         case notify
-            printf '%s\n' --timeout --retries --backoff --authkey-file
+            printf '%s\n' --timeout --retries --backoff --authkey-file --max-depth
+        case connect
+            printf '%s\n' --timeout --retries --backoff --authkey-file -n --count --idle --linger \
+                --max-line --max-depth
         case fifo-send
             printf '%s\n' --mode --wait --max-depth
         case fifo-recv
@@ -69,7 +72,7 @@ end
 # True when the word being completed is the first positional (ADDRESS, PATH, PIDFILE).
 function __ipcat_at_path
     set -l where (string split ' ' -- (__ipcat_where))
-    contains -- "$where[1]" serve request notify fifo-send fifo-recv pidfile-run tap
+    contains -- "$where[1]" serve request notify connect fifo-send fifo-recv pidfile-run tap
     and test $where[2] -eq 0 -a $where[3] -eq 0
 end
 
@@ -105,13 +108,14 @@ complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -l v
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a serve -d 'Answer JSON-line requests with a handler'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a request -d 'Send requests and print the replies'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a notify -d 'Send requests without waiting for replies'
+complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a connect -d 'Open a JSON-line session'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a fifo-send -d 'Send JSON messages into a FIFO'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a fifo-recv -d 'Receive JSON messages from a FIFO'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a pidfile-run -d 'Run a command under a locked pidfile'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a tap -d 'Watch a socket\'s traffic, forwarding it unchanged'
 complete -c ipcat -n "not __fish_seen_subcommand_from $__ipcat_subcommands" -a help -d 'Show the help of a subcommand'
 complete -c ipcat -n "__fish_seen_subcommand_from help; and test (count (commandline -opc)) -eq 2" \
-    -a "serve request notify fifo-send fifo-recv pidfile-run tap"
+    -a "serve request notify connect fifo-send fifo-recv pidfile-run tap"
 
 # Positionals and wrapped commands.
 complete -c ipcat -n __ipcat_at_path -F
@@ -149,10 +153,12 @@ __ipcat_option serve -s q -l quiet -d 'Print nothing but errors'
 
 # request
 __ipcat_option request -s h -l help -d 'Print help and exit'
-__ipcat_option request -l timeout -x -d 'Seconds for the whole command'
+__ipcat_option request -l timeout -x -d 'Seconds: whole command with a BODY, each wait with stdin; 0 = none'
 __ipcat_option request -l retries -x -d 'Connect retries while the server is not there yet'
 __ipcat_option request -l backoff -x -d 'Seconds before the first retry (doubling)'
 __ipcat_option request -l authkey-file -r -F -d 'Authenticate with the HMAC-SHA256 handshake'
+__ipcat_option request -l max-depth -x -d 'Deepest nesting accepted in requests and replies'
+__ipcat_option request -l match -x -a 'request_id id' -d 'Pair replies with requests by this member'
 __ipcat_option request -s p -l pretty -d 'Indent replies'
 __ipcat_option request -s r -l raw -d 'Print a string reply without quotes'
 __ipcat_option request -l max-line -x -d 'Longest reply line accepted, in bytes'
@@ -165,8 +171,25 @@ __ipcat_option notify -l timeout -x -d 'Seconds for the whole command'
 __ipcat_option notify -l retries -x -d 'Connect retries while the server is not there yet'
 __ipcat_option notify -l backoff -x -d 'Seconds before the first retry (doubling)'
 __ipcat_option notify -l authkey-file -r -F -d 'Authenticate with the HMAC-SHA256 handshake'
+__ipcat_option notify -l max-depth -x -d 'Deepest nesting accepted in a request'
 __ipcat_option notify -s v -l verbose -d 'More detail on stderr'
 __ipcat_option notify -s q -l quiet -d 'Print nothing but errors'
+
+# connect
+__ipcat_option connect -s h -l help -d 'Print help and exit'
+__ipcat_option connect -l timeout -x -d 'Seconds for connecting and the handshake; 0 = none'
+__ipcat_option connect -l retries -x -d 'Connect retries while the server is not there yet'
+__ipcat_option connect -l backoff -x -d 'Seconds before the first retry (doubling)'
+__ipcat_option connect -l authkey-file -r -F -d 'Authenticate with the HMAC-SHA256 handshake'
+__ipcat_option connect -s n -l count -x -d 'End after N lines received'
+__ipcat_option connect -l idle -x -d 'End after SEC without traffic'
+__ipcat_option connect -l linger -x -d 'After the end of stdin, end within SEC'
+__ipcat_option connect -l timestamps -d 'Prefix each line received with its UTC time'
+__ipcat_option connect -s p -l pretty -d 'Indent what the server sends'
+__ipcat_option connect -l max-line -x -d 'Longest line accepted from the server, in bytes'
+__ipcat_option connect -l max-depth -x -d 'Deepest nesting accepted'
+__ipcat_option connect -s v -l verbose -d 'More detail on stderr; twice: the traffic'
+__ipcat_option connect -s q -l quiet -d 'Print nothing but errors'
 
 # fifo-send
 __ipcat_option fifo-send -s h -l help -d 'Print help and exit'

@@ -1,10 +1,16 @@
 // ipcat request / ipcat notify: words or stdin lines -> JSON lines on one connection.
+//
+// What a reply is, and which ones are errors, is in man/ipcat.1 (ipcat request):
+// replies are read without building a DOM (json_text.h, reply_rules.h) and
+// printed byte-exact; only whitespace outside strings is removed.
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <thread>
 
 #include "cli/app.h"
 #include "cli/commands.h"
@@ -15,6 +21,8 @@
 #include "ipc/client.h"
 #include "ipc/error.h"
 #include "ipc/json_lines.h"
+#include "ipc/output_writer.h"
+#include "ipc/reply_rules.h"
 #include "ipc/request_body.h"
 
 namespace cli {
@@ -35,6 +43,8 @@ struct RequestArgs {
   int verbose = 0;
   bool quiet = false;
   std::size_t max_line = 64 * 1024 * 1024;
+  std::size_t max_depth = ipc::k_default_max_depth;
+  std::string match;
   std::string authkey_file;
 };
 
@@ -43,22 +53,31 @@ void add_options(CLI::App& app, RequestArgs& a, bool reads_replies) {
   // BODY and ITEMs are taken from what CLI11 leaves over (see run_command): as an
   // option, CLI11 would split a '[1,2]' BODY into list items.
   app.allow_extras();
-  app.add_option("--timeout", a.timeout, "Seconds for the whole command: connecting, retries, replies")
+  app.add_option("--timeout", a.timeout,
+                 reads_replies ? "Seconds: the whole command with a BODY; each wait for a reply with stdin; 0 = none"
+                               : "Seconds for the whole command; 0 = none")
       ->default_val(a.timeout);
   app.add_option("--retries", a.retries, "Connect retries while the server is not there yet")
       ->default_val(a.retries)
-      ->check(CLI::NonNegativeNumber);
+      ->check(count_check());
   app.add_option("--backoff", a.backoff, "Seconds before the first retry (doubling)")->default_val(a.backoff);
   app.add_option("--authkey-file", a.authkey_file, "Authenticate with the HMAC-SHA256 handshake using this key (mode 0600)");
+  app.add_option("--max-depth", a.max_depth, "Deepest nesting accepted in requests and replies")
+      ->default_val(a.max_depth)
+      ->check(positive_check());
   if (reads_replies) {
+    app.add_option("--match", a.match, "Pair replies with requests by this member (request_id, id); others are not replies");
     app.add_flag("-p,--pretty", a.pretty, "Indent replies");
     app.add_flag("-r,--raw", a.raw, "Print a string reply without quotes");
     app.add_option("--max-line", a.max_line, "Longest reply line accepted, in bytes")
         ->default_val(a.max_line)
-        ->check(CLI::PositiveNumber);
+        ->check(positive_check());
   }
   add_verbosity(app, a.verbose, a.quiet);
 }
+
+/// --timeout as a limit: nullopt for 0 (none).
+std::optional<std::chrono::milliseconds> timeout_limit(double seconds) { return limit_option(seconds, "--timeout"); }
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -67,7 +86,7 @@ double ms_since(Clock::time_point t) {
 void say(const std::string& name, const std::string& text) { report(name, text); }
 
 ipc::ClientConnection connect(const std::string& name, const RequestArgs& a, const ipc::Deadline& deadline) {
-  ipc::Address address = ipc::parse_address(a.address);
+  ipc::Address address = ipc::client_address(a.address);
   ipc::ConnectOptions co;
   co.retries = a.retries;
   co.backoff = seconds_option(a.backoff, "--backoff");
@@ -91,44 +110,111 @@ ipc::ClientConnection connect(const std::string& name, const RequestArgs& a, con
   return conn;
 }
 
-/// Validates one stdin line as a request and returns it compact.
-std::string prepare_line(std::string_view line, std::size_t number) {
-  std::string why;
-  auto compact = ipc::compact_form(line, &why);
-  if (!compact) throw ipc::Error(ipc::ErrorKind::invalid_input, "stdin line " + std::to_string(number) + ": not valid JSON: " + why);
-  return std::move(*compact);
-}
-
-/// Prints replies and keeps the exit status they add up to.
-class ReplyPrinter {
+/// Appends stdin line `number` to `out` as a request: compact, byte-exact, with
+/// its '\n'; numbered by --match when it lacks the key. -vv shows it.
+class RequestWriter {
  public:
-  explicit ReplyPrinter(const RequestArgs& a) : m_args(a) {}
+  RequestWriter(const std::string& name, const RequestArgs& a, ipc::ReplyMatcher* matcher)
+      : m_name(name), m_args(a), m_matcher(matcher) {}
 
-  void operator()(std::string_view line) {
-    // Without a key, an authkey server's first line is its challenge, not a reply.
-    if (m_count == 0 && m_args.authkey_file.empty() && ipc::parse_challenge(line))
-      throw ipc::Error(ipc::ErrorKind::permission, m_args.address + ": the server requires the authkey handshake (use --authkey-file)");
-    std::string why;
-    auto v = ipc::parse_json(line, &why);
-    if (!v) throw ipc::Error(ipc::ErrorKind::protocol, "reply is not JSON: " + why);
-    ++m_count;
-    if (v->is_object() && v->contains("error")) {
-      auto type = v->value("type", std::string());
-      m_status = std::max(m_status, type == "Forbidden" ? int{k_no_perm} : int{k_error_reply});
-      if (type == "Forbidden") m_forbidden = v->value("error", std::string("forbidden"));
-    }
-    if (m_args.quiet) return;
-    std::string out;
-    if (m_args.raw && v->is_string()) {
-      out = v->get<std::string>();
-    } else if (m_args.pretty) {
-      out = v->dump(2, ' ', false, ipc::Json::error_handler_t::replace);
+  void operator()(std::string_view line, std::size_t number, std::string& out) {
+    std::size_t start = out.size();
+    append(ipc::strip_bom(line), out, "stdin line " + std::to_string(number), number);
+    ++m_sent;
+    if (m_args.verbose > 1) say(m_name, "> " + out.substr(start, out.size() - start - 1));
+  }
+
+  /// The same for a BODY (already compact).
+  void body(std::string_view text, std::string& out) {
+    append(text, out, "the request", 1);
+    ++m_sent;
+    if (m_args.verbose > 1) say(m_name, "> " + out.substr(0, out.size() - 1));
+  }
+
+  std::size_t sent() const noexcept { return m_sent; }
+
+ private:
+  void append(std::string_view text, std::string& out, const std::string& what, std::size_t number) {
+    if (!m_matcher) {
+      auto check = ipc::minify_json(text, out, m_args.max_depth);
+      if (!check) throw ipc::Error(ipc::ErrorKind::invalid_input, what + ": not valid JSON: " + check.why);
     } else {
-      out = ipc::encode(*v);
+      m_scratch.clear();
+      auto check = ipc::minify_json(text, m_scratch, m_args.max_depth);
+      if (!check) throw ipc::Error(ipc::ErrorKind::invalid_input, what + ": not valid JSON: " + check.why);
+      if (!m_matcher->prepare_into(m_scratch, number, out))
+        throw ipc::Error(ipc::ErrorKind::invalid_input, what + ": with --match, a request must be an object");
     }
     out += '\n';
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    std::fflush(stdout);
+  }
+
+  const std::string& m_name;
+  const RequestArgs& m_args;
+  ipc::ReplyMatcher* m_matcher;
+  std::string m_scratch;
+  std::size_t m_sent = 0;
+};
+
+/// Takes the server's lines: tells replies from pushed lines (--match), keeps the
+/// exit status they add up to, and buffers the output (written by flush()).
+class ReplyReader {
+ public:
+  ReplyReader(const std::string& name, const RequestArgs& a, std::string address, ipc::ReplyMatcher* matcher)
+      : m_name(name), m_args(a), m_address(std::move(address)), m_matcher(matcher), m_stdout(STDOUT_FILENO, "stdout") {}
+
+  /// One line from the server; true when it was a reply (not a pushed line).
+  bool operator()(std::string_view line) {
+    if (m_args.verbose > 1) say(m_name, "< " + std::string(line));
+    // Without a key, an authkey server's first line is its challenge, not a reply.
+    // (A challenge is a short line: a long first line is not parsed for one.)
+    if (m_lines++ == 0 && m_args.authkey_file.empty() && line.size() < 4096 && ipc::parse_challenge(line))
+      throw ipc::Error(ipc::ErrorKind::permission, m_address + ": the server requires the authkey handshake (use --authkey-file)");
+    auto check = ipc::check_json(line, m_args.max_depth);
+    if (!check) throw ipc::Error(ipc::ErrorKind::protocol, m_address + ": reply is not JSON: " + check.why);
+    auto verdict = ipc::judge_reply(line);
+    if (m_matcher && !m_matcher->take(line)) {
+      // A Forbidden line answers whatever we sent: the server closes after it.
+      if (verdict != ipc::ReplyVerdict::forbidden) {
+        if (m_args.verbose > 0) say(m_name, m_address + ": not a reply (no request with this " + m_matcher->key() + "): " + std::string(line));
+        return false;
+      }
+    }
+    ++m_count;
+    if (verdict == ipc::ReplyVerdict::forbidden) {
+      m_status = std::max(m_status, int{k_no_perm});
+      m_forbidden = ipc::error_message(line);
+      if (m_forbidden->empty()) m_forbidden = "forbidden";
+    } else if (verdict == ipc::ReplyVerdict::error) {
+      m_status = std::max(m_status, int{k_error_reply});
+    }
+    if (m_args.quiet) return true;
+    if (m_args.raw && ipc::json_type(line) == ipc::JsonType::string) {
+      m_out += ipc::json_string_value(line).value_or(std::string());
+    } else if (m_args.pretty) {
+      m_out += ipc::pretty_json(line);
+    } else if (check.compact) {
+      m_out += line;
+    } else {
+      ipc::minify_json(line, m_out, m_args.max_depth);
+    }
+    m_out += '\n';
+    return true;
+  }
+
+  /// Writes the buffered output; a blocked stdout counts against `limit`.
+  void flush(std::optional<std::chrono::milliseconds> limit) {
+    if (m_out.empty()) return;
+    m_stdout.write_all(m_out, limit);
+    m_out.clear();
+  }
+  void flush_until(const ipc::Deadline& deadline) {
+    if (m_out.empty()) return;
+    if (deadline.is_never()) {
+      m_stdout.write_all(m_out, std::nullopt);
+    } else {
+      m_stdout.write_all_until(m_out, deadline.at());
+    }
+    m_out.clear();
   }
 
   int status() const noexcept { return m_status; }
@@ -136,63 +222,133 @@ class ReplyPrinter {
   const std::optional<std::string>& forbidden() const noexcept { return m_forbidden; }
 
  private:
+  const std::string& m_name;
   const RequestArgs& m_args;
+  std::string m_address;
+  ipc::ReplyMatcher* m_matcher;
+  ipc::OutputWriter m_stdout;
+  std::string m_out;
   int m_status = k_ok;
+  std::size_t m_lines = 0;
   std::size_t m_count = 0;
   std::optional<std::string> m_forbidden;
 };
 
 int run_request(RequestArgs& a) {
   const std::string name = "request";
-  ipc::Deadline deadline(seconds_option(a.timeout, "--timeout"));
+  auto limit = timeout_limit(a.timeout);
+  ipc::Deadline deadline = ipc::Deadline::after(limit);
   std::optional<std::string> body;
-  if (!a.words.empty()) body = ipc::body_from_words(a.words);
+  if (!a.words.empty()) body = ipc::body_from_words(a.words, a.max_depth);
 
   auto conn = connect(name, a, deadline);
   conn.set_max_line(a.max_line);
-  ReplyPrinter printer(a);
+  std::optional<ipc::ReplyMatcher> matcher;
+  if (!a.match.empty()) matcher.emplace(a.match);
+  RequestWriter writer(name, a, matcher ? &*matcher : nullptr);
+  ReplyReader replies(name, a, conn.display(), matcher ? &*matcher : nullptr);
   auto t0 = Clock::now();
   try {
     if (body) {
+      std::string out;
+      writer.body(*body, out);
       try {
-        conn.write_all(*body + "\n", deadline);
+        conn.write_all(out, deadline);
         conn.shutdown_write();
       } catch (const ipc::Error& e) {
         // A server that refuses us (Forbidden) may have closed before our write:
         // its reply is still there to read.
         if (e.kind() != ipc::ErrorKind::io) throw;
       }
-      auto reply = conn.read_line(deadline);
-      if (!reply)
-        throw ipc::Error(ipc::ErrorKind::protocol, conn.display() + ": connection closed before a reply");
-      printer(*reply);
+      // Lines a server pushes before the reply (--match) are read past.
+      for (bool answered = false; !answered;) {
+        auto reply = conn.read_line(deadline);
+        if (!reply)
+          throw ipc::Error(ipc::ErrorKind::protocol, conn.display() + ": connection closed before a reply");
+        answered = replies(*reply);
+        replies.flush_until(deadline);
+      }
     } else {
-      ipc::pipeline(conn, STDIN_FILENO, prepare_line, std::ref(printer), deadline);
+      ipc::PipelineHooks hooks;
+      hooks.prepare = std::ref(writer);
+      hooks.on_line = [&](std::string_view line) { replies(line); };
+      hooks.outstanding = [&]() -> std::size_t {
+        if (matcher) return matcher->outstanding();
+        return writer.sent() > replies.count() ? writer.sent() - replies.count() : 0;
+      };
+      hooks.flush = [&] { replies.flush(limit); };
+      ipc::pipeline(conn, STDIN_FILENO, hooks, limit);
+      if (writer.sent() > 0 && replies.count() == 0)
+        throw ipc::Error(ipc::ErrorKind::protocol, conn.display() + ": connection closed before a reply");
     }
   } catch (const ipc::Error&) {
     // A Forbidden reply explains the reset that followed it.
-    if (printer.forbidden()) throw ipc::Error(ipc::ErrorKind::permission, conn.display() + ": " + *printer.forbidden());
+    if (replies.forbidden()) throw ipc::Error(ipc::ErrorKind::permission, conn.display() + ": " + *replies.forbidden());
     throw;
   }
   if (a.verbose > 0) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.3f", ms_since(t0));
-    say(name, std::to_string(printer.count()) + " repl" + (printer.count() == 1 ? "y" : "ies") + " in " + ms + " ms");
+    say(name, std::to_string(replies.count()) + " repl" + (replies.count() == 1 ? "y" : "ies") + " in " + ms + " ms");
   }
-  if (printer.forbidden()) {
-    report(name, conn.display() + ": " + *printer.forbidden());
+  if (replies.forbidden()) {
+    report(name, conn.display() + ": " + *replies.forbidden());
   }
-  return printer.status();
+  return replies.status();
+}
+
+/// After notify sent everything: waits (briefly) until the server has taken it,
+/// then looks at what the server said meanwhile. A refusal — a Forbidden line, or
+/// an authkey challenge we cannot answer — comes before the server reads a byte,
+/// so once our bytes are read (or the server closed) it is already here.
+void check_refusal(const std::string& name, ipc::ClientConnection& conn, const RequestArgs& a,
+                   const ipc::Deadline& deadline) {
+  // A server that never reads must not hold notify: at most a second.
+  ipc::Deadline grace(std::chrono::milliseconds(std::min(deadline.is_never() ? 1000 : deadline.remaining_ms(), 1000)));
+  int nap_ms = 0;
+  for (;;) {
+    if (conn.unread_by_peer() == 0) break;
+    pollfd p{conn.fd(), POLLIN, 0};
+    int rc = ::poll(&p, 1, std::min(nap_ms, grace.remaining_ms()));
+    if (rc > 0 || grace.expired()) break;
+    nap_ms = std::min(nap_ms * 2 + 1, 50);
+  }
+  try {
+    conn.read_available();
+  } catch (const ipc::Error&) {
+    // A reset after the server read everything: nothing more to learn.
+  }
+  std::string_view line;
+  if (!conn.next_line(line)) return;
+  if (a.authkey_file.empty() && ipc::parse_challenge(line))
+    throw ipc::Error(ipc::ErrorKind::permission, conn.display() + ": the server requires the authkey handshake (use --authkey-file)");
+  if (ipc::check_json(line, a.max_depth) && ipc::judge_reply(line) == ipc::ReplyVerdict::forbidden) {
+    std::string why = ipc::error_message(line);
+    throw ipc::Error(ipc::ErrorKind::permission, conn.display() + ": " + (why.empty() ? "forbidden" : why));
+  }
+  (void)name;
 }
 
 int run_notify(RequestArgs& a) {
   const std::string name = "notify";
-  ipc::Deadline deadline(seconds_option(a.timeout, "--timeout"));
+  ipc::Deadline deadline = ipc::Deadline::after(timeout_limit(a.timeout));
   std::optional<std::string> body;
-  if (!a.words.empty()) body = ipc::body_from_words(a.words);
+  if (!a.words.empty()) body = ipc::body_from_words(a.words, a.max_depth);
   auto conn = connect(name, a, deadline);
+  RequestWriter writer(name, a, nullptr);
+  auto send = [&](const std::string& out) {
+    try {
+      conn.write_all(out, deadline);
+    } catch (const ipc::Error& e) {
+      // Refused before our write: the server's line says why.
+      if (e.kind() == ipc::ErrorKind::io) check_refusal(name, conn, a, deadline);
+      throw;
+    }
+  };
   if (body) {
-    conn.write_all(*body + "\n", deadline);
+    std::string out;
+    writer.body(*body, out);
+    send(out);
   } else {
     ipc::LineDecoder input(64 * 1024 * 1024);
     std::size_t number = 0;
@@ -210,21 +366,35 @@ int run_notify(RequestArgs& a) {
       }
       for (auto r = input.next(); r.status == ipc::LineDecoder::Status::line; r = input.next()) {
         try {
-          out += prepare_line(r.line, ++number);
+          writer(r.line, ++number, out);
         } catch (const ipc::Error&) {
           // The lines before the bad one go out; none after it.
-          conn.write_all(out, deadline);
+          send(out);
           conn.shutdown_write();
           throw;
         }
-        out += '\n';
       }
-      conn.write_all(out, deadline);
+      send(out);
       out.clear();
     }
   }
   conn.shutdown_write();
+  check_refusal(name, conn, a, deadline);
   return k_ok;
+}
+
+/// CLI11 leaves unknown options among the words (allow_extras): `--timout=1` must
+/// be a usage error, never an ITEM. A word after "--", or one that is JSON (-1),
+/// is a word.
+void refuse_unknown_options(std::vector<std::string>& words) {
+  for (auto it = words.begin(); it != words.end(); ++it) {
+    if (*it == "--") {
+      words.erase(it);
+      return;
+    }
+    if (it->size() > 1 && (*it)[0] == '-' && !ipc::check_json(*it))
+      throw ipc::Error(ipc::ErrorKind::usage, "unknown option '" + *it + "'");
+  }
 }
 
 int run_command(int argc, char** argv, bool is_request) {
@@ -257,11 +427,11 @@ int run_command(int argc, char** argv, bool is_request) {
                     "77 permission denied / Forbidden."
                   : "BODY is one JSON text; ITEMs build an object: key=string key:=json key=@file key:=@file.\n"
                     "With no BODY or ITEM, every stdin line is sent. Exit: 0 sent, 64 usage, 65 bad JSON,\n"
-                    "66 no such socket, 69 refused, 74 I/O error, 75 timeout, 77 permission denied.");
+                    "66 no such socket, 69 refused, 74 I/O error, 75 timeout, 77 permission denied / Forbidden.");
   if (auto stop = parse(*app, argc, argv)) return *stop;
   a.words = app->remaining();
-  if (!a.words.empty() && a.words.front() == "--") a.words.erase(a.words.begin());
   try {
+    refuse_unknown_options(a.words);
     return is_request ? run_request(a) : run_notify(a);
   } catch (...) {
     return fail(name);

@@ -18,6 +18,7 @@ struct Command {
 int cmd_serve(int argc, char** argv);
 int cmd_request(int argc, char** argv);
 int cmd_notify(int argc, char** argv);
+int cmd_connect(int argc, char** argv);
 int cmd_fifo_send(int argc, char** argv);
 int cmd_fifo_recv(int argc, char** argv);
 int cmd_pidfile_run(int argc, char** argv);

@@ -22,6 +22,7 @@ constexpr std::array k_commands = {
     Command{"serve", "Listen on a socket and answer JSON-line requests with a handler", cmd_serve},
     Command{"request", "Send JSON-line requests and print the replies", cmd_request},
     Command{"notify", "Send JSON-line requests without waiting for replies", cmd_notify},
+    Command{"connect", "Open a JSON-line session: print everything the server sends", cmd_connect},
     Command{"fifo-send", "Send JSON messages into a FIFO, each whole, never interleaved", cmd_fifo_send},
     Command{"fifo-recv", "Receive JSON messages from a FIFO, taking no more than it prints", cmd_fifo_recv},
     Command{"pidfile-run", "Run a command under a locked pidfile: never twice", cmd_pidfile_run},
@@ -52,6 +53,7 @@ void print_help(std::FILE* out) {
       "Subcommands:\n",
       out);
   for (const auto& c : k_commands) std::fprintf(out, "  %-12s %s\n", std::string(c.name).c_str(), std::string(c.summary).c_str());
+  std::fprintf(out, "  %-12s %s\n", "help", "Print a subcommand's help: ipcat help SUBCOMMAND");
   std::fputs(
       "\nOptions:\n"
       "  -h, --help     Print this help and exit\n"

@@ -1,9 +1,13 @@
 #include "ipc/client.h"
 
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <thread>
 
@@ -57,7 +61,15 @@ int try_connect(const SockAddr& sa, const Deadline& deadline, int& err) {
 
 }  // namespace
 
+Address client_address(const std::string& text) {
+  struct stat st {};
+  if (text.rfind("unix:", 0) != 0 && ::stat(text.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+    return parse_address("unix:" + text);
+  return parse_address(text);
+}
+
 int Deadline::remaining_ms() const {
+  if (m_never) return -1;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_at - Clock::now()).count();
   if (left <= 0) return 0;
   // Round up, so a poll never returns just before the deadline and spins.
@@ -82,7 +94,7 @@ ClientConnection ClientConnection::connect(const Address& address, const Connect
       if (fd >= 0) return ClientConnection(Fd(fd), address.display());
     }
     if (err == ETIMEDOUT) throw Error(ErrorKind::timeout, address.display() + ": timed out connecting");
-    auto left = std::chrono::milliseconds(deadline.remaining_ms());
+    auto left = deadline.is_never() ? std::chrono::milliseconds(1 << 30) : std::chrono::milliseconds(deadline.remaining_ms());
     // Out of attempts or of time while nobody is there: say who is not there (66/69),
     // which tells a health check more than "timed out".
     if (!retryable(err) || attempt >= options.retries || left.count() <= 1) {
@@ -144,11 +156,20 @@ bool ClientConnection::read_available() {
 }
 
 std::optional<std::string> ClientConnection::take_line() {
+  std::string_view line;
+  if (next_line(line)) return std::string(line);
+  return std::nullopt;
+}
+
+bool ClientConnection::next_line(std::string_view& line) {
   auto r = m_decoder.next();
-  if (r.status == LineDecoder::Status::line) return std::string(r.line);
+  if (r.status == LineDecoder::Status::line) {
+    line = r.line;
+    return true;
+  }
   if (r.status == LineDecoder::Status::too_long)
     throw Error(ErrorKind::protocol, m_display + ": reply line longer than " + std::to_string(m_decoder.max_line()) + " bytes");
-  return std::nullopt;
+  return false;
 }
 
 std::optional<std::string> ClientConnection::read_line(const Deadline& deadline) {
@@ -185,30 +206,39 @@ void ClientConnection::authenticate(const AuthKey& key, const Deadline& deadline
     throw Error(ErrorKind::permission, m_display + ": the server failed to prove it knows the key");
 }
 
+std::size_t ClientConnection::unread_by_peer() const {
+  int n = 0;
+  if (::ioctl(m_fd.get(), SIOCOUTQ, &n) != 0 || n < 0) return 0;
+  return static_cast<std::size_t>(n);
+}
+
 PeerInfo ClientConnection::server_peer() const { return peer_of(m_fd.get(), m_display); }
 
-void pipeline(ClientConnection& conn, int input_fd,
-              const std::function<std::string(std::string_view, std::size_t)>& prepare,
-              const std::function<void(std::string_view)>& on_reply, const Deadline& deadline) {
+void pipeline(ClientConnection& conn, int input_fd, const PipelineHooks& hooks,
+              std::optional<std::chrono::milliseconds> progress) {
+  using Clock = std::chrono::steady_clock;
   LineDecoder input(64 * 1024 * 1024);
   std::string out;
   std::size_t line_number = 0;
   bool input_open = true, write_open = true;
   char buf[k_read_chunk];
   std::exception_ptr bad_input;
+  auto last_progress = Clock::now();
+  bool was_owed = false;
   auto drain_input = [&] {
     for (;;) {
       auto r = input.next();
       if (r.status == LineDecoder::Status::line) {
+        std::size_t before = out.size();
         try {
-          out += prepare(r.line, ++line_number);
+          hooks.prepare(r.line, ++line_number, out);
         } catch (...) {
           // Nothing from this line on is sent; replies to what was sent are still read.
+          out.resize(before);
           bad_input = std::current_exception();
           input_open = false;
           return;
         }
-        out += '\n';
       } else if (r.status == LineDecoder::Status::too_long) {
         throw Error(ErrorKind::invalid_input, "stdin: line " + std::to_string(line_number + 1) + " is too long");
       } else {
@@ -216,21 +246,46 @@ void pipeline(ClientConnection& conn, int input_fd,
       }
     }
   };
+  auto take_lines = [&] {
+    std::string_view line;
+    while (conn.next_line(line)) hooks.on_line(line);
+  };
   for (;;) {
-    while (auto reply = conn.take_line()) on_reply(*reply);
-    if (!input_open && out.empty() && write_open) {
-      conn.shutdown_write();
-      write_open = false;
+    take_lines();
+    hooks.flush();
+    if (!input_open && out.empty()) {
+      if (write_open) {
+        conn.shutdown_write();
+        write_open = false;
+      }
+      // Every request is out: done once each has its reply, even if the server stays open.
+      if (hooks.outstanding() == 0) break;
+    }
+    bool owed = hooks.outstanding() > 0 || !out.empty();
+    // The clock runs from when something became owed, not from the last reply before.
+    if (owed && !was_owed) last_progress = Clock::now();
+    was_owed = owed;
+    int wait_ms = -1;
+    if (owed && progress) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(last_progress + *progress - Clock::now());
+      wait_ms = static_cast<int>(std::clamp<long long>(left.count() + 1, 0, 1 << 30));
     }
     pollfd p[2] = {{conn.fd(), static_cast<short>(POLLIN | (out.empty() ? 0 : POLLOUT)), 0},
                    {input_open && out.size() < k_read_chunk * 4 ? input_fd : -1, POLLIN, 0}};
-    int rc = ::poll(p, 2, deadline.remaining_ms());
+    int rc = ::poll(p, 2, wait_ms);
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) throw_errno("poll", errno);
-    if (rc == 0) throw Error(ErrorKind::timeout, conn.display() + ": timed out waiting for replies");
+    if (rc == 0) {
+      if (owed && progress && Clock::now() - last_progress >= *progress)
+        throw Error(ErrorKind::timeout, conn.display() + ": timed out waiting for a reply (" +
+                                            std::to_string(hooks.outstanding()) + " owed)");
+      continue;
+    }
     if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      last_progress = Clock::now();
       if (!conn.read_available()) {
-        while (auto reply = conn.take_line()) on_reply(*reply);
+        take_lines();
+        hooks.flush();
         if (bad_input) std::rethrow_exception(bad_input);
         if (input_open || !out.empty())
           throw Error(ErrorKind::protocol, conn.display() + ": the server closed the connection before all requests were sent");
@@ -241,6 +296,7 @@ void pipeline(ClientConnection& conn, int input_fd,
       ssize_t n = ::send(conn.fd(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
         out.erase(0, static_cast<std::size_t>(n));
+        last_progress = Clock::now();
       } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
         throw Error(ErrorKind::io, conn.display() + ": connection reset by the server while sending");
       }
@@ -256,9 +312,9 @@ void pipeline(ClientConnection& conn, int input_fd,
         throw_errno("stdin", errno);
       }
       drain_input();
-      if (bad_input) input_open = false;
     }
   }
+  if (bad_input) std::rethrow_exception(bad_input);
 }
 
 }  // namespace ipc

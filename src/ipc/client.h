@@ -24,14 +24,25 @@ class Deadline {
  public:
   using Clock = std::chrono::steady_clock;
   explicit Deadline(std::chrono::milliseconds in) : m_at(Clock::now() + in) {}
-  /// Milliseconds left, at least 0; for poll().
+  /// No limit: waits for ever (a --timeout of 0).
+  static Deadline never() { return Deadline(); }
+  /// A limit of `in` from now, or never() when `in` is nullopt.
+  static Deadline after(std::optional<std::chrono::milliseconds> in) { return in ? Deadline(*in) : never(); }
+  /// Milliseconds left, at least 0, or -1 for never(); for poll().
   int remaining_ms() const;
-  bool expired() const { return Clock::now() >= m_at; }
+  bool expired() const { return !m_never && Clock::now() >= m_at; }
+  bool is_never() const noexcept { return m_never; }
   Clock::time_point at() const { return m_at; }
 
  private:
+  Deadline() : m_at(Clock::time_point::max()), m_never(true) {}
   Clock::time_point m_at;
+  bool m_never = false;
 };
+
+/// The address a client connects to: parse_address(text), except that a bare
+/// name of an existing socket file is that path (`ipcat request mpvsocket`).
+Address client_address(const std::string& text);
 
 struct ConnectOptions {
   int retries = 3;                            ///< further attempts after the first
@@ -63,6 +74,15 @@ class ClientConnection {
   bool read_available();
   /// A complete line already received, if any.
   std::optional<std::string> take_line();
+  /// As take_line(), without a copy: `line` views the receive buffer until the
+  /// next read or take. False when no complete line is there.
+  bool next_line(std::string_view& line);
+  /// True once the server closed its side (and every line before that was read).
+  bool at_eof() const noexcept { return m_eof; }
+
+  /// Bytes we sent that the server has not read yet (Unix) or acknowledged (TCP):
+  /// SIOCOUTQ. notify uses it to know the server took its requests.
+  std::size_t unread_by_peer() const;
 
   /// The server's credentials (SO_PEERCRED), for -v.
   PeerInfo server_peer() const;
@@ -80,13 +100,29 @@ class ClientConnection {
   bool m_eof = false;
 };
 
+/// What pipeline() asks of its caller.
+struct PipelineHooks {
+  /// Appends the request for input line `line_number` to `out` (one line, with its
+  /// '\n'). May throw (a bad input line): nothing from that line on is sent, the
+  /// replies owed for what was sent are still read, then the exception goes on.
+  std::function<void(std::string_view line, std::size_t line_number, std::string& out)> prepare;
+  /// A line from the server; the view is valid during the call.
+  std::function<void(std::string_view line)> on_line;
+  /// How many requests sent are still owed a reply.
+  std::function<std::size_t()> outstanding;
+  /// Writes what on_line buffered; called before each wait and at the end.
+  std::function<void()> flush;
+};
+
 /// Pipelining: reads request lines from `input_fd` (blank lines skipped) and sends
-/// each as `prepare(line, line_number)` returns it, while reading replies at the same
-/// time (so neither side can block the other) and passing each to `on_reply`. After
-/// input EOF it shuts down writing and reads until the server closes.
-/// `prepare` may throw (a bad input line): nothing after that line is sent.
-void pipeline(ClientConnection& conn, int input_fd,
-              const std::function<std::string(std::string_view line, std::size_t line_number)>& prepare,
-              const std::function<void(std::string_view reply)>& on_reply, const Deadline& deadline);
+/// them as `prepare` writes them, while reading the server's lines at the same time
+/// (so neither side can block the other). At input EOF it shuts down writing, and it
+/// returns as soon as every request has its reply (outstanding() is 0) or the server
+/// closes. `progress` bounds each wait while something is owed (a reply, or bytes
+/// the server does not take): Error{timeout} after that long without progress;
+/// nullopt waits for ever. While nothing is owed it waits on input without limit
+/// (`tail -f | ipcat request`).
+void pipeline(ClientConnection& conn, int input_fd, const PipelineHooks& hooks,
+              std::optional<std::chrono::milliseconds> progress);
 
 }  // namespace ipc

@@ -8,7 +8,7 @@ load test_helper
 
 ROOT=${IPCAT_SOURCE_DIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 MAN=$ROOT/man/ipcat.1
-SUBCOMMANDS=(serve request notify fifo-send fifo-recv pidfile-run tap)
+SUBCOMMANDS=(serve request notify connect fifo-send fifo-recv pidfile-run tap)
 
 # --- what the binary says ------------------------------------------------------
 
@@ -418,7 +418,7 @@ dockerfile_instructions() {
   health=$(grep -m1 -E '^HEALTHCHECK ' <<<"$instructions" | sed -E 's/.* CMD (\[.*\])$/\1/')
   cmd=$(grep -m1 -E '^CMD ' <<<"$instructions" | sed -E 's/^CMD (\[.*\])$/\1/')
   assert_equal "$(jq -c . <<<"$health")" \
-    '["ipcat","request","-q","--timeout","1","/run/app/control.sock","{\"cmd\":\"ping\"}"]'
+    '["ipcat","request","-q","--retries","0","--timeout","0.5","/run/app/control.sock","{\"cmd\":\"ping\"}"]'
   # Run both as Docker would, with ipcat and the socket directory swapped for ours.
   local sock=$BATS_TEST_TMPDIR/control.sock
   mapfile -t daemon < <(jq -r --arg ipcat "$IPCAT" --arg sock "$sock" \

@@ -148,3 +148,57 @@ while True:
   wait_for "the request to be handled" 10 test -s "$dir/done"
   assert_equal "$(cat "$dir/done")" '{"early":1}'
 }
+
+# --- refusals notify can see (man/ipcat.1, ipcat notify) ----------------------------
+
+@test "notify: 77 on a Forbidden line, never 0 (20 runs)" {
+  spawn_server "$sock" --echo --allow-uid 12345
+  local i
+  for i in $(seq 1 20); do
+    run --separate-stderr notify "$sock" '{"a":1}'
+    assert_equal "$status" 77
+    [[ $stderr == "ipcat: notify: $sock: "* ]]
+  done
+  # From stdin too.
+  run --separate-stderr notify "$sock" < <(printf '{"a":1}\n{"a":2}\n')
+  assert_equal "$status" 77
+}
+
+@test "notify: 77 on an authkey challenge it cannot answer, and the message is not handled" {
+  printf 'sesame\n' >"$dir/key"
+  chmod 600 "$dir/key"
+  spawn_server "$sock" --authkey-file "$dir/key" "$HANDLERS/gate" "$dir"
+  run --separate-stderr notify "$sock" '{"id":1}'
+  assert_equal "$status" 77
+  [[ $stderr == *"requires the authkey handshake"* ]]
+  # With the key, it is delivered.
+  run --separate-stderr notify --authkey-file "$dir/key" "$sock" '{"id":2}'
+  assert_success
+  wait_for "the handler to run" 10 grep -q '"id":2' "$dir/done"
+  run grep -c '"id":1' "$dir/done"
+  assert_output 0
+}
+
+@test "notify: 64 for an unknown option, even --name=value; nothing is sent" {
+  python3 "$HANDLERS/line-server.py" "$sock" close "$dir/received" </dev/null >/dev/null 2>&1 3>&- &
+  track_pid "$!"
+  wait_for "line-server.py" 10 socket_accepts "$sock"
+  run --separate-stderr notify "$sock" --timout=1 cmd=restart
+  assert_equal "$status" 64
+  [[ $stderr == *"--timout=1"* ]]
+  run --separate-stderr notify "$sock" --timout 1 cmd=restart
+  assert_equal "$status" 64
+  assert_file_not_exists "$dir/received"
+}
+
+@test "notify: byte-exact, and --max-depth bounds what it sends" {
+  python3 "$HANDLERS/line-server.py" "$sock" pong "$dir/received" </dev/null >/dev/null 2>&1 3>&- &
+  track_pid "$!"
+  wait_for "line-server.py" 10 socket_accepts "$sock"
+  run --separate-stderr notify "$sock" < <(printf '%s\n' '{"z": 12345678901234567890123, "n": 1E2, "s": "\u00e9", "a": 1, "a": 2}')
+  assert_success
+  wait_for "the line to arrive" 10 lines_in "$dir/received" 1
+  assert_equal "$(cat "$dir/received")" '{"z":12345678901234567890123,"n":1E2,"s":"\u00e9","a":1,"a":2}'
+  run --separate-stderr notify --max-depth 2 "$sock" '[[[1]]]'
+  assert_equal "$status" 65
+}

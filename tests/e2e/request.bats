@@ -385,3 +385,305 @@ stale_socket() {
   run --separate-stderr request --retries 3 --backoff 0.05 "$sock" < <(printf '{"line":1}\n')
   assert_equal "$(cat "$dir/received")" $'{"once":1}\n{"line":1}'
 }
+
+# --- servers nobody here wrote (man/ipcat.1: which replies are errors, --match) ----
+
+# json_server SOCK MODE [ARG]: a Python stand-in for a real daemon (handlers/json-servers.py).
+json_server() {
+  python3 "$HANDLERS/json-servers.py" "$@" </dev/null >/dev/null 2>"$dir/json-server.err" 3>&- &
+  track_pid "$!"
+  wait_for "json-servers.py $2 on $1" 10 socket_accepts "$1"
+}
+
+@test "error rule: mpv's {\"error\":\"success\"} and JSON-RPC 1.0's \"error\":null are replies, exit 0" {
+  spawn_server "$sock" --echo
+  run --separate-stderr request "$sock" '{"data":"mpv 0.35.1","request_id":0,"error":"success"}'
+  assert_success
+  assert_output '{"data":"mpv 0.35.1","request_id":0,"error":"success"}'
+  run --separate-stderr request "$sock" '{"id":1,"result":[],"error":null}'
+  assert_success
+  run --separate-stderr request "$sock" '{"error":"success"}'
+  assert_success
+}
+
+@test "error rule: ipcat's shape and a JSON-RPC 2.0 error exit 1; a malformed error object exits 1, never 70" {
+  spawn_server "$sock" --echo
+  for body in '{"error":"boom","type":"HandlerFailed"}' '{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}}' \
+    '{"error":"x","type":5}' '{"error":{"code":3},"type":"Forbidden"}' '{"type":null,"error":[1]}'; do
+    run --separate-stderr request "$sock" "$body"
+    assert_equal "$status" 1
+    assert_output "$body"
+  done
+  # A JSON-RPC 1.0 reply has no "jsonrpc":"2.0": its "error" alone is no error.
+  run --separate-stderr request "$sock" '{"jsonrpc":"1.0","id":1,"error":{"code":1}}'
+  assert_success
+}
+
+@test "error rule: an error reply among stdin replies makes the exit 1; all are printed" {
+  json_server "$sock" fixed '{"error":"x","type":5}'
+  run --separate-stderr request "$sock" < <(printf '{"a":1}\n{"a":2}\n')
+  assert_equal "$status" 1
+  assert_output $'{"error":"x","type":5}\n{"error":"x","type":5}'
+}
+
+@test "--match: a server that pushes before replying; pushed lines are not replies (shown with -v)" {
+  json_server "$sock" push
+  # Without --match, the first line is the reply: the hello event.
+  run --separate-stderr request "$sock" id:=1
+  assert_output '{"event":"hello"}'
+  run --separate-stderr request -v --match id "$sock" id:=7
+  assert_success
+  assert_output '{"pong":1,"id":7}'
+  [[ $stderr == *"not a reply"*'{"event":"hello"}'* ]]
+  [[ $stderr == *'{"event":"tick"}'* ]]
+  # Without -v, nothing about them.
+  run --separate-stderr request --match id "$sock" id:=7
+  assert_success
+  [[ $stderr != *hello* ]]
+}
+
+@test "--match numbers the requests that lack the key, and pairs stdin replies" {
+  json_server "$sock" push
+  run --separate-stderr request -vv --match id "$sock" < <(printf '{"a":1}\n{}\n{"id":"x","b":2}\n')
+  assert_success
+  assert_output $'{"pong":1,"id":1}\n{"pong":2,"id":2}\n{"pong":3,"id":"x"}'
+  [[ $stderr == *'> {"a":1,"id":1}'* ]]
+  [[ $stderr == *'> {"id":2}'* ]]
+  [[ $stderr == *'> {"id":"x","b":2}'* ]]
+}
+
+@test "--match: an mpv-like server (request_id, events): a property read exits 0, a failure has no type" {
+  json_server "$sock" mpv
+  run --separate-stderr request --match request_id "$sock" '{"command":["get_property","mpv-version"]}'
+  assert_success
+  assert_output '{"data":"mpv 0.35.1","request_id":1,"error":"success"}'
+  run --separate-stderr request --match request_id "$sock" '{"command":["get_property","volume"],"request_id":42}'
+  assert_success
+  assert_output '{"data":100,"request_id":42,"error":"success"}'
+  # mpv's failures carry no "type": by the error rule they are replies, exit 0.
+  run --separate-stderr request --match request_id "$sock" '{"command":["get_property","nope"]}'
+  assert_success
+  assert_output '{"request_id":1,"error":"property not found"}'
+}
+
+@test "--match: a JSON-RPC 2.0 server with notifications; an error response exits 1" {
+  json_server "$sock" jsonrpc
+  run --separate-stderr request --match id "$sock" < <(printf '%s\n' \
+    '{"jsonrpc":"2.0","method":"echo","params":[1],"id":1}' '{"jsonrpc":"2.0","method":"fail","id":2}')
+  assert_equal "$status" 1
+  assert_output $'{"jsonrpc":"2.0","id":1,"result":[1]}\n{"jsonrpc":"2.0","id":2,"error":{"code":-32000,"message":"failed"}}'
+  run --separate-stderr request --match id "$sock" '{"jsonrpc":"2.0","method":"echo","params":{"x":1},"id":9}'
+  assert_success
+  assert_output '{"jsonrpc":"2.0","id":9,"result":{"x":1}}'
+}
+
+@test "--match: a request that is not an object is exit 65" {
+  json_server "$sock" push
+  run --separate-stderr request --match id "$sock" '[1,2]'
+  assert_equal "$status" 65
+}
+
+@test "a stream ends once every request has its reply, though the server stays open" {
+  json_server "$sock" open
+  SECONDS=0
+  run --separate-stderr timeout 10 "$IPCAT" request --timeout 4 "$sock" < <(printf '{"a":1}\n{"a":2}\n')
+  assert_success
+  assert_output $'{"pong":1}\n{"pong":2}'
+  ((SECONDS < 3))
+}
+
+@test "--timeout bounds each wait for a reply in stdin mode, not the whole stream" {
+  json_server "$sock" slow 0.25
+  SECONDS=0
+  run --separate-stderr request --timeout 0.8 "$sock" < <(seq 1 6 | sed 's/.*/{"n":&}/')
+  assert_success
+  assert_equal "$(wc -l <<<"$output")" 6
+  ((SECONDS >= 1))
+}
+
+@test "stdin mode: no time limit while no reply is owed (input that pauses longer than --timeout)" {
+  spawn_server "$sock" --echo
+  run --separate-stderr request --timeout 0.5 "$sock" < <(echo '{"a":1}'; sleep 1.2; echo '{"a":2}')
+  assert_success
+  assert_output $'{"a":1}\n{"a":2}'
+}
+
+@test "stdin mode: a reply that does not come within --timeout is 75" {
+  json_server "$sock" slow 3
+  SECONDS=0
+  run --separate-stderr request --timeout 0.5 "$sock" < <(echo '{"a":1}')
+  assert_equal "$status" 75
+  [[ $stderr == "ipcat: request: $sock: timed out"* ]]
+  ((SECONDS < 3))
+}
+
+@test "--timeout 0 is no limit" {
+  json_server "$sock" slow 1.2
+  run --separate-stderr request --timeout 0 "$sock" '{"a":1}'
+  assert_success
+  assert_output '{"pong":1}'
+  run --separate-stderr request --timeout 0 "$sock" < <(echo '{"a":1}')
+  assert_success
+}
+
+@test "76: a stream that got no reply at all, from a server that reads and closes" {
+  line_server "$sock" close "$dir/received"
+  run --separate-stderr request "$sock" < <(printf '{"a":1}\n')
+  assert_equal "$status" 76
+  [[ $stderr == "ipcat: request: $sock: connection closed before a reply" ]]
+  assert_output ""
+}
+
+@test "76: 'reply is not JSON' names the address" {
+  line_server "$sock" garbage
+  run --separate-stderr request "$sock" '{"a":1}'
+  assert_equal "$status" 76
+  [[ $stderr == "ipcat: request: $sock: reply is not JSON"* ]]
+}
+
+@test "a bare name of an existing socket file is a path" {
+  spawn_server "$dir/mpvsocket" --echo
+  cd "$dir"
+  run --separate-stderr request mpvsocket a=1
+  assert_success
+  assert_output '{"a":"1"}'
+  # A bare name that is no socket is still not an address.
+  run --separate-stderr request nosuchthing a=1
+  assert_equal "$status" 64
+}
+
+@test "-vv shows the traffic, one line per message with its direction, byte-exact" {
+  spawn_server "$sock" --echo
+  run --separate-stderr request -vv "$sock" < <(printf '{"s": "\\u00e9", "n": 1E2}\n[1, 2]\n')
+  assert_success
+  [[ $stderr == *$'ipcat: request: > {"s":"\\u00e9","n":1E2}\n'* ]]
+  [[ $stderr == *$'ipcat: request: > [1,2]\n'* ]]
+  [[ $stderr == *$'ipcat: request: < {"s":"\\u00e9","n":1E2}\n'* ]]
+  [[ $stderr == *$'ipcat: request: < [1,2]\n'* ]]
+  # -v alone shows no traffic.
+  run --separate-stderr request -v "$sock" '[1]'
+  [[ $stderr != *"> [1]"* ]]
+}
+
+@test "64: an unknown option, even --name=value, is a usage error and never an ITEM" {
+  line_server "$sock" close "$dir/received"
+  for args in "--timout=1 cmd=restart" "--timout 1 cmd=restart" "-Z cmd=restart"; do
+    # shellcheck disable=SC2086
+    run --separate-stderr request "$sock" $args
+    assert_equal "$status" 64
+    [[ $stderr == *"unknown option"* || $stderr == *"--timout"* || $stderr == *"-Z"* ]]
+  done
+  assert_file_not_exists "$dir/received"
+  # After --, a word is a word.
+  spawn_server "$dir/e.sock" --echo
+  run --separate-stderr request "$dir/e.sock" -- -1
+  assert_success
+  assert_output -- -1
+}
+
+@test "a blocked stdout is inside --timeout: 75, not as long as the reader sleeps" {
+  spawn_server "$sock" --echo
+  head -c 300000 /dev/zero | tr '\0' x >"$dir/big"
+  SECONDS=0
+  run bash -c '"$1" request --timeout 1 "$2" data=@"$3" 2>/dev/null | sleep 4; echo "${PIPESTATUS[0]}"' bash "$IPCAT" "$sock" "$dir/big"
+  assert_output 75
+  # And in stdin mode: no progress for --timeout.
+  run bash -c 'echo "{\"d\":\"$(cat "$3")\"}" | "$1" request --timeout 1 "$2" 2>/dev/null | sleep 4; echo "${PIPESTATUS[1]}"' bash "$IPCAT" "$sock" "$dir/big"
+  assert_output 75
+}
+
+# --- byte-exact (man/ipcat.1, WIRE PROTOCOL) ------------------------------------------
+
+@test "byte-exact: big integers, 1E2, \\u00e9, duplicate keys and key order pass unchanged" {
+  spawn_server "$sock" --echo
+  local line='{"z":12345678901234567890123,"n":1E2,"s":"\u00e9","a":1,"a":2,"f":0.1000000000000000055511}'
+  run --separate-stderr request "$sock" "$line"
+  assert_success
+  assert_output "$line"
+  run --separate-stderr request "$sock" < <(sed 's/,/, /g; s/:/ : /g' <<<"$line")
+  assert_success
+  assert_output "$line"
+  run --separate-stderr request "$sock" big:=18446744073709551617 s:='"\u00e9"'
+  assert_output '{"big":18446744073709551617,"s":"\u00e9"}'
+}
+
+@test "byte-exact: a reply with whitespace is printed compact, values untouched" {
+  json_server "$sock" verbatim
+  run --separate-stderr request "$sock" < <(printf '%s\n' '{ "a" : [ 1E2 , "x y" ] , "b" : 18446744073709551617 }')
+  assert_success
+  assert_output '{"a":[1E2,"x y"],"b":18446744073709551617}'
+}
+
+@test "--pretty re-indents the reply; values are untouched" {
+  spawn_server "$sock" --echo
+  run --separate-stderr request -p "$sock" '{"a":[1E2,{"s":"\u00e9"}],"e":{},"l":[]}'
+  assert_success
+  assert_output "$(printf '%s\n' '{' '  "a": [' '    1E2,' '    {' '      "s": "\u00e9"' '    }' '  ],' '  "e": {},' '  "l": []' '}')"
+}
+
+@test "--max-depth: deeper requests are 65, deeper replies 76; a million levels crash nothing" {
+  spawn_server "$sock" --echo
+  run --separate-stderr request --max-depth 3 "$sock" '[[[1]]]'
+  assert_success
+  run --separate-stderr request --max-depth 3 "$sock" '[[[[1]]]]'
+  assert_equal "$status" 65
+  python3 -c 'd=1000000; print("["*d + "]"*d)' >"$dir/deep"
+  run --separate-stderr request --max-line 4000000 "$sock" <"$dir/deep"
+  assert_equal "$status" 65
+  # A reply nested deeper than --max-depth is a protocol error.
+  json_server "$dir/deep.sock" fixed '[[[[[1]]]]]'
+  run --separate-stderr request --max-depth 4 "$dir/deep.sock" '{}'
+  assert_equal "$status" 76
+  run --separate-stderr request "$dir/deep.sock" '{}'
+  assert_success
+}
+
+# --- mpv itself, where installed (scripts/deps installs it) ------------------------
+
+# mpv_server SOCK: mpv with no video, audio or config, idle, serving SOCK.
+mpv_server() {
+  command -v mpv >/dev/null || skip "mpv is not installed (scripts/deps installs it)"
+  mpv --idle=yes --no-video --no-audio --no-config --really-quiet --input-ipc-server="$1" \
+    </dev/null >/dev/null 2>"$dir/mpv.err" 3>&- &
+  track_pid "$!"
+  wait_for "mpv on $1" 20 socket_accepts "$1"
+}
+
+@test "mpv: a property read exits 0; with --match request_id its events are never the reply" {
+  mpv_server "$dir/mpvsocket"
+  cd "$dir"
+  run --separate-stderr request mpvsocket '{"command":["get_property","mpv-version"]}'
+  assert_success
+  assert_json '.error == "success" and (.data | startswith("mpv "))'
+  run --separate-stderr request --match request_id mpvsocket '{"command":["get_property","idle-active"]}'
+  assert_success
+  assert_json '.request_id == 1 and .data == true'
+  run --separate-stderr request --match request_id mpvsocket < <(printf '%s\n' \
+    '{"command":["set_property","volume",40]}' '{"command":["get_property","volume"]}')
+  assert_success
+  assert_equal "$(wc -l <<<"$output")" 2
+}
+
+# --- health checks (man/ipcat.1, EXAMPLES; examples/health-check) ------------------
+
+@test "health-check: the documented probe ends with its own status inside a 1 s budget (timeout 1)" {
+  local probe="$BATS_TEST_DIRNAME/../../examples/health-check/probe.sh"
+  # Not running: no socket (66), a stale one (69): at once, never killed (124).
+  run env IPCAT="$IPCAT" timeout 1 "$probe" "$sock" </dev/null
+  assert_equal "$status" 66
+  stale_socket "$sock"
+  run env IPCAT="$IPCAT" timeout 1 "$probe" "$sock" </dev/null
+  assert_equal "$status" 69
+  rm -f "$sock"
+  # Stuck: it accepts, never answers (75); healthy (0); an error reply (1).
+  json_server "$sock" slow 30
+  run env IPCAT="$IPCAT" timeout 1 "$probe" "$sock" </dev/null
+  assert_equal "$status" 75
+  json_server "$dir/ok.sock" fixed '{"pong":true}'
+  run env IPCAT="$IPCAT" timeout 1 "$probe" "$dir/ok.sock" <&-
+  assert_success
+  assert_output ""
+  json_server "$dir/err.sock" fixed '{"error":"db down","type":"Unhealthy"}'
+  run env IPCAT="$IPCAT" timeout 1 "$probe" "$dir/err.sock" </dev/null
+  assert_equal "$status" 1
+}
