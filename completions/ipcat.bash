@@ -28,7 +28,7 @@ _ipcat_options() {
       printf '%s ' -h --help -n --count --follow --timeout -r --raw -q --quiet --mode \
         --remove --max-line --max-depth ;;
     pidfile-run)
-      printf '%s ' -h --help -w --wait -E --conflict-exit-code --exec ;;
+      printf '%s ' -h --help -w --wait -E --conflict-exit-code --exec -q --quiet ;;
     tap)
       printf '%s ' -h --help --in-place --restore --format --match --method --route-key \
         --conn --uid -n --count --max-queue --max-line --max-depth --max-pending \
@@ -58,10 +58,17 @@ _ipcat_value_options() {
   esac
 }
 
-# _ipcat_files: complete paths (sockets, FIFOs, pidfiles, key files).
+# _ipcat_files: complete paths (sockets, FIFOs, pidfiles, key files), also after
+# an address's unix: prefix.
 _ipcat_files() {
   compopt -o filenames 2>/dev/null
-  mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+  local prefix= word=$cur
+  if [[ $word == unix:* ]]; then
+    prefix=unix:
+    word=${word#unix:}
+  fi
+  mapfile -t COMPREPLY < <(compgen -f -- "$word")
+  [[ -z $prefix ]] || COMPREPLY=("${COMPREPLY[@]/#/$prefix}")
 }
 
 # _ipcat_command INDEX: the word at INDEX is a command to run (HANDLER, COMMAND);
@@ -76,7 +83,40 @@ _ipcat_command() {
   fi
 }
 
+# _ipcat: bash splits words at ':' (COMP_WORDBREAKS), so `unix:/run/x.sock` arrives
+# as `unix` `:` `/run/x.sock`. Glue such pieces back into one word (COMP_LINE shows
+# where no space was), complete that, then hand readline only what follows the
+# last ':', the part it replaces (as bash-completion's __ltrim_colon_completions).
 _ipcat() {
+  local -a words=()
+  local i w glued line=${COMP_LINE:0:COMP_POINT} cword=0
+  for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+    w=${COMP_WORDS[i]}
+    glued=1
+    if [[ $line =~ ^[[:space:]]+ ]]; then
+      glued=0
+      line=${line:${#BASH_REMATCH[0]}}
+    fi
+    if ((i > 0 && glued)) && [[ $w == :* || ${words[-1]} == *: ]]; then
+      words[-1]+=$w
+    else
+      words+=("$w")
+    fi
+    line=${line:${#w}}
+    ((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+  done
+  COMP_WORDS=("${words[@]}")
+  COMP_CWORD=$cword
+  _ipcat_complete
+  local cur=${COMP_WORDS[COMP_CWORD]}
+  if [[ $cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
+    local prefix=${cur%"${cur##*:}"}
+    for i in "${!COMPREPLY[@]}"; do COMPREPLY[i]=${COMPREPLY[i]#"$prefix"}; done
+  fi
+  return 0
+}
+
+_ipcat_complete() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=
   ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
   COMPREPLY=()

@@ -214,9 +214,10 @@ __ipcat_option fifo-recv -l max-depth -x -d 'Deepest nesting of a message'
 
 # pidfile-run
 __ipcat_option pidfile-run -s h -l help -d 'Print help and exit'
-__ipcat_option pidfile-run -s w -l wait -x -d 'Wait up to SEC seconds for the lock (0: forever)'
+__ipcat_option pidfile-run -s w -l wait -x -d 'Wait up to SEC seconds for the lock (0: do not wait)'
 __ipcat_option pidfile-run -s E -l conflict-exit-code -x -d 'Exit status when the lock is held'
 __ipcat_option pidfile-run -l exec -d 'Become COMMAND (same pid) instead of running it'
+__ipcat_option pidfile-run -s q -l quiet -d 'Print nothing when the lock is held'
 
 # tap
 __ipcat_option tap -s h -l help -d 'Print help and exit'
