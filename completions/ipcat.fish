@@ -8,7 +8,8 @@ function __ipcat_value_options -a sub
     switch $sub
         case serve
             printf '%s\n' --mode --workers --max-queue --route --route-key --socket-mode \
-                --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid --timeout \
+                --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid \
+                --max-connections-per-uid --max-pending --timeout \
                 --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
                 --authkey-file --pidfile --ready-fd --log-format
         case request
@@ -136,6 +137,8 @@ __ipcat_option serve -l max-depth -x -d 'Deepest nesting of a request'
 __ipcat_option serve -l max-connections -x -d 'Connections served at once'
 __ipcat_option serve -l max-handlers -x -d 'Handler processes at once'
 __ipcat_option serve -l max-per-uid -x -d 'Requests in flight per peer uid (0: no limit)'
+__ipcat_option serve -l max-connections-per-uid -x -d 'Connections one peer uid may hold (0: no limit)'
+__ipcat_option serve -l max-pending -x -d 'Requests waiting on one connection before it stops reading'
 __ipcat_option serve -l timeout -x -d 'Seconds a handler may run'
 __ipcat_option serve -l max-output -x -d 'Largest handler reply in bytes'
 __ipcat_option serve -l idle-timeout -x -d 'Close connections idle this many seconds'

@@ -1,12 +1,15 @@
 // ipcat serve: options -> Listener + Handler + Server, run until SIGTERM/SIGINT.
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cctype>
+#include <charconv>
+#include <functional>
 #include <map>
 #include <memory>
 #include <thread>
@@ -57,15 +60,33 @@ struct ServeArgs {
   std::size_t workers = 0;  // 0: one per CPU
   std::size_t max_queue = 1024;
   std::size_t max_per_uid = 0;
+  std::size_t max_connections_per_uid = 256;
+  std::size_t max_pending = 64;
   std::vector<std::string> routes;
   std::string route_key = "method";
   std::string authkey_file;
   std::string pidfile;
   int ready_fd = -1;
+  bool socket_mode_given = false;  // --socket-mode/--socket-group said on the command line
   std::string log_format = "text";
   int verbose = 0;
   bool quiet = false;
 };
+
+/// A count option: digits only, at least `min`, no more than fits. (CLI11 takes
+/// "-1" for an unsigned option, and its PositiveNumber prints a 300-digit bound.)
+CLI::Validator count_check(std::size_t min = 0) {
+  return CLI::Validator(
+      [min](std::string& text) -> std::string {
+        std::size_t value = 0;
+        const char* end = text.data() + text.size();
+        auto [p, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || p != end || value < min)
+          return "must be a whole number >= " + std::to_string(min) + ", not '" + text + "'";
+        return {};
+      },
+      "");
+}
 
 void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("address", a.address, "Where to listen: PATH, unix:PATH, @name, tcp:HOST:PORT, fd:N, systemd[:NAME]")
@@ -77,9 +98,18 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--workers", a.workers, "Pool mode: number of worker processes (default: one per CPU)");
   app.add_option("--max-queue", a.max_queue, "Pool mode: requests waiting for a worker; beyond it: Overloaded")
       ->default_val(a.max_queue)
-      ->check(CLI::PositiveNumber);
+      ->check(count_check(1));
   app.add_option("--max-per-uid", a.max_per_uid, "Requests in flight per peer uid; beyond it: Overloaded (0: no limit)")
-      ->default_val(a.max_per_uid);
+      ->default_val(a.max_per_uid)
+      ->check(count_check());
+  app.add_option("--max-connections-per-uid", a.max_connections_per_uid,
+                 "Connections one peer uid may hold; beyond it: Overloaded, then close (0: no limit)")
+      ->default_val(a.max_connections_per_uid)
+      ->check(count_check());
+  app.add_option("--max-pending", a.max_pending,
+                 "Requests (or 4 MiB of them) waiting on one connection before it stops reading")
+      ->default_val(a.max_pending)
+      ->check(count_check(1));
   app.add_option("--route", a.routes, "NAME=COMMAND: run COMMAND for requests whose route key is NAME (repeatable)");
   app.add_option("--route-key", a.route_key, "Request field that selects the route")->default_val("method");
   app.add_option("--socket-mode", a.socket_mode, "Mode of the socket file, set before it is reachable")
@@ -87,24 +117,24 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--socket-group", a.socket_group, "Group of the socket file (name or gid)");
   app.add_option("--max-line", a.max_line, "Longest request line in bytes; longer: LineTooLong, then close")
       ->default_val(a.max_line)
-      ->check(CLI::PositiveNumber);
+      ->check(count_check(1));
   app.add_option("--max-depth", a.max_depth, "Deepest nesting of a request; deeper: ParseError with \"limit\"")
       ->default_val(a.max_depth)
-      ->check(CLI::PositiveNumber);
+      ->check(count_check(1));
   app.add_option("--max-connections", a.max_connections, "Connections served at once; more wait in the backlog")
       ->default_val(a.max_connections)
-      ->check(CLI::PositiveNumber);
+      ->check(count_check(1));
   app.add_option("--max-handlers", a.max_handlers, "Handler processes at once; further requests queue")
       ->default_val(a.max_handlers)
-      ->check(CLI::PositiveNumber);
-  app.add_option("--timeout", a.timeout, "Seconds a handler may run; then TERM to its group, KILL 2 s later")
+      ->check(count_check(1));
+  app.add_option("--timeout", a.timeout, "Seconds a handler may run; then TERM to its group, KILL 2 s later (0: no limit)")
       ->default_val(a.timeout);
   app.add_option("--max-output", a.max_output, "Largest handler reply in bytes; larger: BadHandlerOutput")
       ->default_val(a.max_output)
-      ->check(CLI::PositiveNumber);
+      ->check(count_check(1));
   app.add_option("--idle-timeout", a.idle_timeout, "Close connections idle this many seconds (0: never)")
       ->default_val(a.idle_timeout);
-  app.add_option("--drain", a.drain, "On SIGTERM/SIGINT, seconds in-flight requests get to finish")
+  app.add_option("--drain", a.drain, "On SIGTERM/SIGINT, seconds in-flight requests get to finish (0: no limit)")
       ->default_val(a.drain);
   app.add_option("--allow-uid", a.allow_uid, "Only peers with this uid (name or number; repeatable)");
   app.add_option("--allow-gid", a.allow_gid, "Only peers with this gid (name or number; repeatable)");
@@ -141,7 +171,7 @@ std::vector<std::string> split_words(const std::string& text) {
 /// The handler for one command line in request or pool mode.
 std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const ServeArgs& a,
                                            const std::vector<std::string>& argv, const std::string& name,
-                                           const ipc::Log& log) {
+                                           const ipc::Log& log, std::vector<std::shared_ptr<ipc::PoolHandler>>& pools) {
   // Resolve once, at start: a missing handler is reported now, not per request.
   std::string executable = ipc::find_executable(argv.front());
   auto env = ipc::handler_environment(a.clear_env, a.pass_env);
@@ -156,6 +186,7 @@ std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const Se
     po.max_output = a.max_output;
     po.name = name;
     auto pool = std::make_shared<ipc::PoolHandler>(io.get_executor(), std::move(po), log);
+    pools.push_back(pool);
     pool->start();
     return pool;
   }
@@ -201,7 +232,27 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   ipc::Log log(a.quiet ? ipc::LogLevel::error : (a.verbose > 0 ? ipc::LogLevel::debug : ipc::LogLevel::info),
                a.log_format == "json" ? ipc::LogFormat::json : ipc::LogFormat::text);
 
+  // Signals first, before the pidfile, the pool or the listener exist: a TERM
+  // during set-up (100 workers starting) is handled once the loop runs, and
+  // cleans up whatever was made; HUP never kills us.
+  boost::asio::io_context io(1);
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  ::signal(SIGPIPE, SIG_IGN);
+
   ipc::Address address = ipc::parse_address(a.address);
+  const bool file_less = address.kind == ipc::Address::Kind::abstract || address.kind == ipc::Address::Kind::tcp;
+  if (a.socket_mode_given && file_less)
+    throw ipc::Error(ipc::ErrorKind::usage, address.display() + ": --socket-mode and --socket-group need a socket file " +
+                                                "(an abstract or TCP socket has none; use --allow-uid/--allow-gid or --authkey-file)");
+  if (a.ready_fd >= 0) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    const bool is_listener =
+        ::getsockopt(a.ready_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening != 0;
+    if (is_listener || (address.kind == ipc::Address::Kind::fd && address.fd == a.ready_fd))
+      throw ipc::Error(ipc::ErrorKind::usage, "--ready-fd " + std::to_string(a.ready_fd) +
+                                                  " is a listening socket (the one to serve?), not a readiness pipe");
+  }
   // A pidfile first: a second instance must exit 75 before it touches the socket.
   std::optional<ipc::Pidfile> pidfile;
   if (!a.pidfile.empty()) {
@@ -215,6 +266,14 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   if (authkey && a.mode == "connection")
     throw ipc::Error(ipc::ErrorKind::usage, "--authkey-file does not work with --mode connection (the child owns the stream)");
   if (a.ready_fd >= 0 && a.ready_fd <= 2) throw ipc::Error(ipc::ErrorKind::usage, "--ready-fd must be 3 or more");
+  if (authkey) {
+    // The handshake's lines pass through the same --max-line.
+    const std::size_t handshake = ipc::client_response_line(std::string(64, '0'), ipc::new_nonce()).size();
+    if (a.max_line < handshake)
+      throw ipc::Error(ipc::ErrorKind::usage, "--max-line " + std::to_string(a.max_line) +
+                                                  ": too short for the --authkey-file handshake (its lines take " +
+                                                  std::to_string(handshake) + " bytes)");
+  }
   ipc::ListenOptions listen;
   listen.mode = mode_option(a.socket_mode, "--socket-mode");
   if (!a.socket_group.empty()) listen.group = gid_option(a.socket_group, "--socket-group");
@@ -226,11 +285,13 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   so.idle_timeout = seconds_option(a.idle_timeout, "--idle-timeout");
   so.drain = seconds_option(a.drain, "--drain");
   so.max_per_uid = a.max_per_uid;
+  so.max_connections_per_uid = a.max_connections_per_uid;
+  so.max_pending = a.max_pending;
   for (const auto& u : a.allow_uid) so.allow_uids.push_back(uid_option(u, "--allow-uid"));
   for (const auto& g : a.allow_gid) so.allow_gids.push_back(gid_option(g, "--allow-gid"));
   so.authkey = std::move(authkey);
 
-  boost::asio::io_context io(1);
+  std::vector<std::shared_ptr<ipc::PoolHandler>> pools;  // SIGHUP replaces their workers
   std::shared_ptr<ipc::Handler> handler;
   std::shared_ptr<ipc::StreamHandler> stream;
   std::string what;
@@ -246,7 +307,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
         throw ipc::Error(ipc::ErrorKind::usage, "--route " + r + ": expected NAME=COMMAND");
       std::string name = r.substr(0, eq);
       if (routes.count(name) != 0) throw ipc::Error(ipc::ErrorKind::usage, "--route " + name + ": given twice");
-      routes.emplace(name, line_handler(io, a, words, name, log));
+      routes.emplace(name, line_handler(io, a, words, name, log, pools));
       what += (what.empty() ? "" : ",") + name;
     }
     handler = std::make_shared<ipc::RouterHandler>(a.route_key, std::move(routes));
@@ -256,16 +317,15 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
     st.executable = ipc::find_executable(handler_argv.front());
     st.argv = handler_argv;
     st.env = ipc::handler_environment(a.clear_env, a.pass_env);
+    st.max_handlers = a.max_handlers;
+    st.timeout = seconds_option(a.timeout, "--timeout");
+    st.idle_timeout = so.idle_timeout;
     stream = std::make_shared<ipc::StreamHandler>(io.get_executor(), std::move(st), log);
     what = handler_argv.front();
   } else {
-    handler = line_handler(io, a, handler_argv, "", log);
+    handler = line_handler(io, a, handler_argv, "", log, pools);
     what = handler_argv.front();
   }
-
-  // Signals first: a TERM that arrives while we set up must not kill us uncleanly.
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  ::signal(SIGPIPE, SIG_IGN);
 
   auto listener = ipc::Listener::open(address, listen);
   std::optional<ipc::Server> server_storage;
@@ -277,20 +337,35 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   ipc::Server& server = *server_storage;
   server.start();
   log.info("listening", {{"address", server.listener().display()}, {"mode", a.echo ? "echo" : a.mode}, {"handler", what}});
+  if (address.kind == ipc::Address::Kind::tcp && !so.authkey)
+    log.warning("open_to_local_users", {{"address", server.listener().display()},
+                                        {"reason", "TCP without --authkey-file: every local user can connect"}});
   announce_ready(a.ready_fd);
   boost::asio::steady_timer watchdog(io);
   if (auto interval = ipc::watchdog_interval()) keep_watchdog(watchdog, *interval);
 
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    log.info("signal", {{"name", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    ipc::sd_notify("STOPPING=1");
-    watchdog.cancel();
-    server.stop([&] {
-      signals.cancel();
-      io.stop();
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        // Pool mode: a reload (new workers, one by one, no request failed).
+        log.info("signal", {{"name", "SIGHUP"}, {"action", pools.empty() ? "ignored" : "replacing workers"}});
+        if (!server.stopping())
+          for (auto& pool : pools) pool->reload();
+        wait_signal();
+        return;
+      }
+      log.info("signal", {{"name", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      ipc::sd_notify("STOPPING=1");
+      watchdog.cancel();
+      server.stop([&] {
+        signals.cancel();
+        io.stop();
+      });
+      wait_signal();  // a repeated TERM is the same stop
     });
-  });
+  };
+  wait_signal();
   io.run();
   log.info("stopped", {{"address", server.listener().display()}});
   return k_ok;
@@ -313,6 +388,7 @@ int cmd_serve(int argc, char** argv) {
     auto handler = app->remaining();
     // CLI11 leaves the "--" that separates HANDLER from our options in place.
     if (!handler.empty() && handler.front() == "--") handler.erase(handler.begin());
+    a.socket_mode_given = app->count("--socket-mode") + app->count("--socket-group") > 0;
     return run(a, handler);
   } catch (...) {
     return fail("serve");

@@ -152,7 +152,7 @@ std::string find_executable(const std::string& name) {
 }
 
 Child::Child(const boost::asio::any_io_executor& executor, pid_t pid, bool own_group)
-    : m_pid(pid), m_own_group(own_group) {
+    : m_pid(pid), m_own_group(own_group), m_executor(executor) {
   // pidfd_open(2) sets close-on-exec itself.
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd >= 0) {
@@ -297,8 +297,10 @@ void Child::async_wait(std::function<void(ExitStatus)> done, bool kill_group) {
     return;
   }
   if (!m_pidfd) {
-    // No pidfd (very old kernel): block. Not expected on Linux >= 5.3.
-    done(wait(kill_group));
+    // pidfd_open failed (out of descriptors, or a very old kernel). Blocking here
+    // would freeze the whole server, possibly for good (a handler waiting for the
+    // stdin only the event loop writes): poll instead.
+    poll_exit(std::move(done), kill_group);
     return;
   }
   m_pidfd->async_wait(boost::asio::posix::stream_descriptor::wait_read,
@@ -316,6 +318,22 @@ void Child::async_wait(std::function<void(ExitStatus)> done, bool kill_group) {
                         reap(kill_group);
                         done(*m_status);
                       });
+}
+
+void Child::poll_exit(std::function<void(ExitStatus)> done, bool kill_group) {
+  siginfo_t info{};
+  int rc = ::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOWAIT | WNOHANG);
+  if (rc != 0 || info.si_pid != 0) {
+    reap(kill_group);
+    done(*m_status);
+    return;
+  }
+  if (!m_poll) m_poll = std::make_unique<boost::asio::steady_timer>(m_executor);
+  m_poll->expires_after(std::chrono::milliseconds(20));
+  m_poll->async_wait([this, done = std::move(done), kill_group](const boost::system::error_code& ec) mutable {
+    if (ec) return;  // cancelled: the Child is being destroyed
+    poll_exit(std::move(done), kill_group);
+  });
 }
 
 ExitStatus Child::wait(bool kill_group) {
@@ -337,6 +355,7 @@ void Child::kill_and_reap() noexcept {
   }
   m_status = ExitStatus{-1, SIGKILL};
   m_pidfd.reset();
+  m_poll.reset();
 }
 
 }  // namespace ipc

@@ -21,6 +21,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -88,6 +89,8 @@ class Child {
   /// Calls `done` once the child has exited; it is reaped then. When `kill_group`
   /// is set, whatever is left in its process group is killed first (with SIGKILL).
   /// The callback runs on the executor; it is dropped if the Child is destroyed first.
+  /// Never blocks: without a pidfd (pidfd_open failed, e.g. EMFILE) the exit is polled
+  /// on a timer instead.
   void async_wait(std::function<void(ExitStatus)> done, bool kill_group = true);
 
   /// Blocks until the child exits and reaps it.
@@ -97,11 +100,14 @@ class Child {
   Child(const boost::asio::any_io_executor& executor, pid_t pid, bool own_group);
   void reap(bool kill_group);
   void kill_and_reap() noexcept;
+  void poll_exit(std::function<void(ExitStatus)> done, bool kill_group);
 
   pid_t m_pid = -1;
   bool m_own_group = true;
   std::optional<ExitStatus> m_status;
+  boost::asio::any_io_executor m_executor;
   std::unique_ptr<boost::asio::posix::stream_descriptor> m_pidfd;
+  std::unique_ptr<boost::asio::steady_timer> m_poll;  // only when there is no pidfd
 };
 
 }  // namespace ipc

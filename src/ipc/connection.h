@@ -6,8 +6,10 @@
 ///                                                 ▲                  │
 ///   write queue ◄── flush: leading done slots ◄───┴── reply(n) ◄─────┘
 ///
-/// Reading pauses while too many requests are pending or too many reply bytes
-/// are unsent (backpressure). A request received whole runs to completion even if
+/// Reading pauses while too many requests (--max-pending) or request bytes are
+/// waiting for their replies, or too many reply bytes are unsent (backpressure).
+/// A line that begins an HTTP request closes the connection at once: a web page
+/// must not reach a loopback daemon (cross-protocol requests). A request received whole runs to completion even if
 /// the client goes away; its reply is then discarded. The connection closes when
 ///   the client's EOF has been read and every reply is written, or
 ///   a reply that ends the conversation (LineTooLong, Forbidden, ShuttingDown) is out, or
@@ -45,6 +47,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::uint64_t id() const noexcept { return m_id; }
   const PeerInfo& peer() const noexcept { return m_peer; }
+  /// This connection counts against --max-connections-per-uid until it closes.
+  void count_uid() noexcept { m_counts_uid = true; }
+  bool counts_uid() const noexcept { return m_counts_uid; }
 
  private:
   struct Slot {
@@ -62,6 +67,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void do_write();
   void maybe_resume_or_close();
   bool pending() const noexcept { return m_head < m_slots.size(); }
+  bool has_room() const noexcept;
   void arm_idle_timer();
   void start_handshake();
   void on_handshake_line(std::string_view line);
@@ -75,6 +81,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t m_head = 0;
   std::uint64_t m_base_seq = 0;  // sequence number of m_slots[0]
   std::uint64_t m_requests = 0;
+  std::size_t m_waiting_bytes = 0;  // bytes of requests handed to the handler, not yet answered
+  bool m_counts_uid = false;
   std::string m_unsent;   // replies waiting for the current write to finish
   std::string m_writing;  // the buffer of the write in progress
   std::unique_ptr<boost::asio::steady_timer> m_idle_timer;

@@ -1,7 +1,9 @@
 #pragma once
 /// The base environment handlers run with (DESIGN.md §4): ours, minus what belongs
 /// to the server alone (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES, NOTIFY_SOCKET,
-/// WATCHDOG_PID, WATCHDOG_USEC); or, with clear, only the names in `pass`.
+/// WATCHDOG_PID, WATCHDOG_USEC) and minus the names ipcat sets per request or worker
+/// (PROTO, UNIX*, TCP*, IPCAT_*), which always replace inherited ones; or, with
+/// clear, only the names in `pass` (still without those).
 
 #include <string>
 #include <vector>

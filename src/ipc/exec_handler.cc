@@ -1,8 +1,10 @@
 #include "ipc/exec_handler.h"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <array>
+#include <cerrno>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +20,21 @@ namespace asio = boost::asio;
 namespace ipc {
 
 namespace {
+
+/// Out of descriptors or processes: the request is refused (Overloaded), the server carries on.
+struct OutOfResources {
+  std::string why;
+};
+
+Pipe pipe_or_overloaded() {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) < 0) {
+    int err = errno;
+    if (err == EMFILE || err == ENFILE) throw OutOfResources{"cannot start the handler: " + errno_text(err)};
+    throw_errno("pipe", err);
+  }
+  return Pipe{Fd(p[0]), Fd(p[1])};
+}
 
 std::string seconds_text(std::chrono::milliseconds ms) {
   if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + " s";
@@ -40,11 +57,11 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
   void start() {
     const ExecOptions& o = m_owner->m_options;
     try {
-      Pipe in = make_pipe(), out = make_pipe(), err = make_pipe();
+      Pipe in = pipe_or_overloaded(), out = pipe_or_overloaded(), err = pipe_or_overloaded();
       SpawnOptions spawn;
       spawn.executable = o.executable;
       spawn.argv = o.argv;
-      spawn.env = std::move(m_job.env);
+      spawn.env = m_owner->environment_for(m_job);
       spawn.stdin_fd = in.read.get();
       spawn.stdout_fd = out.write.get();
       spawn.stderr_fd = err.write.get();
@@ -55,7 +72,15 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       m_in.assign(in.write.release());
       m_out.assign(out.read.release());
       m_err.assign(err.read.release());
+    } catch (const OutOfResources& e) {
+      overloaded(e.why);
+      return;
     } catch (const Error& e) {
+      // EAGAIN from the spawn: out of processes for now, not a broken handler.
+      if (e.kind() == ErrorKind::timeout) {
+        overloaded(e.what());
+        return;
+      }
       Json reply = error_object("HandlerFailed", std::string("handler ") + e.what());
       reply["status"] = e.kind() == ErrorKind::not_found ? 127 : 126;
       m_owner->m_log.error("handler_failed", {{"connection", std::to_string(m_job.connection)},
@@ -78,6 +103,15 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       self->maybe_finish();
     });
     arm_timeout();
+  }
+
+  /// Answers Overloaded (out of fds or processes); logged at most once a second.
+  void overloaded(const std::string& why) {
+    m_owner->m_log_limiter.error(m_owner->m_log, "handler_not_started",
+                                 {{"connection", std::to_string(m_job.connection)},
+                                  {"request", std::to_string(m_job.request)}, {"reason", why}});
+    Json reply = error_object("Overloaded", why);
+    complete(encode(reply));
   }
 
   /// Kills the child now (shutdown after --drain); its request is answered ShuttingDown.
@@ -131,6 +165,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
 
   void arm_timeout() {
     auto self = shared_from_this();
+    if (m_owner->m_options.timeout.count() <= 0) return;  // --timeout 0: no limit
     m_timer.expires_after(m_owner->m_options.timeout);
     m_timer.async_wait([self](const boost::system::error_code& ec) {
       if (ec || self->m_finished) return;
@@ -256,14 +291,21 @@ ExecHandler::ExecHandler(asio::any_io_executor executor, ExecOptions options, co
 
 ExecHandler::~ExecHandler() = default;
 
+std::vector<std::string> ExecHandler::environment_for(Job& job) const {
+  std::vector<std::string> env;
+  env.reserve(m_options.env.size() + job.ucspi.size() + 2);
+  env = m_options.env;
+  for (auto& v : job.ucspi) env.push_back(std::move(v));
+  env.push_back("IPCAT_CONNECTION=" + std::to_string(job.connection));
+  env.push_back("IPCAT_REQUEST=" + std::to_string(job.request));
+  return env;
+}
+
 void ExecHandler::handle(const RequestContext& context, std::string_view line, ReplyCallback done) {
   Job job;
-  job.env = m_options.env;
-  if (context.peer != nullptr) {
-    for (auto& v : context.peer->ucspi_env()) job.env.push_back(std::move(v));
-  }
-  job.env.push_back("IPCAT_CONNECTION=" + std::to_string(context.connection));
-  job.env.push_back("IPCAT_REQUEST=" + std::to_string(context.request));
+  // Only the per-request variables: the whole environment is put together at
+  // launch, so a queued request costs its line and little more.
+  if (context.peer != nullptr) job.ucspi = context.peer->ucspi_env();
   job.input.reserve(line.size() + 1);
   job.input.append(line);
   job.input += '\n';

@@ -30,7 +30,7 @@ struct ExecOptions {
   std::vector<std::string> argv;   ///< argv[0] included
   std::vector<std::string> env;    ///< base environment ("NAME=value"), UCSPI added per request
   std::size_t max_handlers = 16;
-  std::chrono::milliseconds timeout{30000};
+  std::chrono::milliseconds timeout{30000};  ///< 0: no limit
   std::chrono::milliseconds kill_grace{2000};
   std::size_t max_output = 1024 * 1024;
   std::size_t stderr_tail = 2048;  ///< bytes of stderr kept for error replies
@@ -47,12 +47,13 @@ class ExecHandler : public Handler, public std::enable_shared_from_this<ExecHand
 
  private:
   struct Job {
-    std::vector<std::string> env;  // complete environment for the child
+    std::vector<std::string> ucspi;  // the peer's variables (peer.h); the rest is added at launch
     std::string input;             // the request line and '\n'
     ReplyCallback done;
     std::uint64_t connection = 0, request = 0;
   };
   class Run;
+  std::vector<std::string> environment_for(Job& job) const;
   void start(Job job);
   void launch(Job job);
   void finished();
@@ -63,6 +64,7 @@ class ExecHandler : public Handler, public std::enable_shared_from_this<ExecHand
   std::deque<Job> m_queue;
   std::size_t m_running = 0;
   std::vector<std::weak_ptr<Run>> m_runs;
+  RateLimit m_log_limiter;  // out-of-resources errors: at most one log line a second
 };
 
 }  // namespace ipc

@@ -1,5 +1,6 @@
 #include "ipc/listener.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include "ipc/error.h"
@@ -45,6 +47,37 @@ bool judge_existing(const Address& a) {
   if (err == ECONNREFUSED) return true;
   // EAGAIN: a live server with a full backlog; never judge that stale.
   fail(create_kind(err), a, "exists and cannot be probed (" + errno_text(err) + "); left alone");
+}
+
+/// Moves the staged socket to the target path without ever replacing a live
+/// socket, even when two servers start at once: RENAME_NOREPLACE, and when
+/// something is there, judged again; a stale socket is swapped out with
+/// RENAME_EXCHANGE and the swap undone if what came out is not the one judged
+/// stale (another server got there first). Exactly one server wins.
+void move_into_place(const std::string& staged, const Address& a) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, a.path.c_str(), RENAME_NOREPLACE) == 0) return;
+    int err = errno;
+    if (err == EINVAL || err == ENOSYS) {
+      // A file system without renameat2 flags: the plain rename (judged once, at start).
+      if (::rename(staged.c_str(), a.path.c_str()) != 0)
+        fail(create_kind(errno), a, "cannot move the socket into place: " + errno_text(errno));
+      return;
+    }
+    if (err != EEXIST) fail(create_kind(err), a, "cannot move the socket into place: " + errno_text(err));
+    struct stat stale {};
+    if (!judge_existing(a) || ::lstat(a.path.c_str(), &stale) != 0) continue;  // gone meanwhile: try again
+    if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, a.path.c_str(), RENAME_EXCHANGE) != 0) continue;
+    struct stat out {};
+    if (::lstat(staged.c_str(), &out) == 0 && out.st_dev == stale.st_dev && out.st_ino == stale.st_ino) {
+      ::unlink(staged.c_str());  // the stale socket, now in our staging directory
+      return;
+    }
+    // Someone else's socket came out: put it back, and judge again (live: refused).
+    if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, a.path.c_str(), RENAME_EXCHANGE) != 0)
+      fail(ErrorKind::cannot_create, a, "lost a race with another server and cannot undo it: " + errno_text(errno));
+  }
+  fail(ErrorKind::cannot_create, a, "another server keeps replacing this socket; left alone");
 }
 
 void bind_or_throw(int fd, const SockAddr& sa, const Address& a) {
@@ -92,8 +125,7 @@ Listener Listener::open(const Address& address, const ListenOptions& options) {
           bind_or_throw(l.m_fd.get(), local_sockaddr(tmp), address);
           apply_mode_and_group(staged, options, address);
           if (::listen(l.m_fd.get(), options.backlog) != 0) fail(create_kind(errno), address, "cannot listen: " + errno_text(errno));
-          if (::rename(staged.c_str(), address.path.c_str()) != 0)
-            fail(create_kind(errno), address, "cannot move the socket into place: " + errno_text(errno));
+          move_into_place(staged, address);
         } catch (...) {
           ::unlink(staged.c_str());
           ::rmdir(tmpl.c_str());

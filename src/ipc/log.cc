@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <vector>
 
 #include "ipc/json_lines.h"
 
@@ -13,6 +14,7 @@ namespace {
 const char* level_name(LogLevel level) {
   switch (level) {
     case LogLevel::error: return "error";
+    case LogLevel::warning: return "warning";
     case LogLevel::info: return "info";
     case LogLevel::debug: return "debug";
   }
@@ -41,7 +43,7 @@ bool needs_quotes(std::string_view v) {
 
 }  // namespace
 
-void Log::write(LogLevel level, std::string_view event, std::initializer_list<Field> fields) const {
+void Log::write(LogLevel level, std::string_view event, std::span<const Field> fields) const {
   if (!enabled(level)) return;
   std::string line;
   if (m_format == LogFormat::json) {
@@ -55,6 +57,7 @@ void Log::write(LogLevel level, std::string_view event, std::initializer_list<Fi
   } else {
     line = "ipcat[" + std::to_string(::getpid()) + "]: ";
     if (level == LogLevel::error) line += "error: ";
+    if (level == LogLevel::warning) line += "warning: ";
     line += event;
     for (const auto& [k, v] : fields) {
       line += ' ';
@@ -66,6 +69,24 @@ void Log::write(LogLevel level, std::string_view event, std::initializer_list<Fi
   }
   line += '\n';
   [[maybe_unused]] auto n = ::write(m_fd, line.data(), line.size());
+}
+
+void RateLimit::error(const Log& log, std::string_view event, std::initializer_list<Log::Field> fields) {
+  auto now = std::chrono::steady_clock::now();
+  if (m_logged && now - m_last < m_interval) {
+    ++m_suppressed;
+    return;
+  }
+  m_logged = true;
+  m_last = now;
+  if (m_suppressed == 0) {
+    log.error(event, fields);
+    return;
+  }
+  std::vector<Log::Field> all(fields);
+  all.emplace_back("suppressed", std::to_string(m_suppressed));
+  m_suppressed = 0;
+  log.write(LogLevel::error, event, std::span<const Log::Field>(all));
 }
 
 }  // namespace ipc

@@ -6,14 +6,17 @@
 ///
 /// Each line goes out in one write(2), so lines from several processes never interleave.
 
+#include <chrono>
+#include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace ipc {
 
-enum class LogLevel { error = 0, info = 1, debug = 2 };
+enum class LogLevel { error = 0, warning = 1, info = 2, debug = 3 };
 enum class LogFormat { text, json };
 
 class Log {
@@ -24,10 +27,16 @@ class Log {
       : m_level(level), m_format(format), m_fd(fd) {}
 
   bool enabled(LogLevel level) const noexcept { return level <= m_level; }
-  void write(LogLevel level, std::string_view event, std::initializer_list<Field> fields = {}) const;
+  void write(LogLevel level, std::string_view event, std::initializer_list<Field> fields = {}) const {
+    write(level, event, std::span<const Field>(fields.begin(), fields.size()));
+  }
+  void write(LogLevel level, std::string_view event, std::span<const Field> fields) const;
 
   void error(std::string_view event, std::initializer_list<Field> fields = {}) const {
     write(LogLevel::error, event, fields);
+  }
+  void warning(std::string_view event, std::initializer_list<Field> fields = {}) const {
+    write(LogLevel::warning, event, fields);
   }
   void info(std::string_view event, std::initializer_list<Field> fields = {}) const {
     write(LogLevel::info, event, fields);
@@ -40,6 +49,21 @@ class Log {
   LogLevel m_level;
   LogFormat m_format;
   int m_fd;
+};
+
+/// At most one line per `interval` for an event that can repeat in a tight loop
+/// (EMFILE on accept, spawns failing for want of fds): the line after a quiet
+/// spell says how many were left out ("suppressed").
+class RateLimit {
+ public:
+  explicit RateLimit(std::chrono::milliseconds interval = std::chrono::seconds(1)) : m_interval(interval) {}
+  void error(const Log& log, std::string_view event, std::initializer_list<Log::Field> fields);
+
+ private:
+  std::chrono::milliseconds m_interval;
+  std::chrono::steady_clock::time_point m_last{};
+  bool m_logged = false;
+  std::uint64_t m_suppressed = 0;
 };
 
 }  // namespace ipc

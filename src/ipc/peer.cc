@@ -2,6 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
+
 #include "ipc/address.h"
 
 namespace ipc {
@@ -27,7 +30,24 @@ PeerInfo peer_of(int fd, const std::string& local_path) {
     p.uid = cred.uid;
     p.gid = cred.gid;
   }
+  // SO_PEERGROUPS (Linux 4.13): the peer's supplementary groups at connect time.
+  // ERANGE tells the size needed; a process may have up to 65536 groups.
+  p.groups.resize(64);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    len = static_cast<socklen_t>(p.groups.size() * sizeof(gid_t));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p.groups.data(), &len) == 0) {
+      p.groups.resize(len / sizeof(gid_t));
+      return p;
+    }
+    if (errno != ERANGE) break;
+    p.groups.resize(len / sizeof(gid_t) + 1);
+  }
+  p.groups.clear();
   return p;
+}
+
+bool PeerInfo::in_group(gid_t g) const {
+  return g == gid || std::find(groups.begin(), groups.end(), g) != groups.end();
 }
 
 std::string PeerInfo::describe() const {

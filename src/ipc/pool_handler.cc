@@ -1,6 +1,7 @@
 #include "ipc/pool_handler.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -37,7 +38,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
         m_timer(pool.m_executor),
         m_decoder(pool.m_options.max_output) {}
 
-  bool idle() const noexcept { return m_child && !m_job && !m_dying; }
+  bool idle() const noexcept { return m_child && !m_job && !m_dying && !m_writing && !m_retire; }
   bool busy() const noexcept { return m_job.has_value(); }
   bool given_up() const noexcept { return !m_child && m_failures >= k_failures_before_giving_up; }
 
@@ -47,6 +48,9 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     ++m_generation;
     m_decoder = LineDecoder(o.max_output);
     m_dying = false;
+    m_writing = false;
+    m_retire = false;
+    m_answer.reset();
     try {
       Pipe in = make_pipe(), out = make_pipe();
       SpawnOptions s;
@@ -83,21 +87,55 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     m_job = std::move(job);
     auto self = shared_from_this();
     int gen = m_generation;
-    asio::async_write(m_in, asio::buffer(m_job->input), [self, gen](const boost::system::error_code& ec, std::size_t) {
-      // A write error means the worker is dying: its exit is handled by on_exit.
-      if (ec && gen == self->m_generation) self->kill();
-    });
-    m_timer.expires_after(m_pool.m_options.timeout);
+    // The write holds its own reference to the bytes: the job may end (timeout,
+    // early or bad reply) while they are still being written.
+    m_writing = true;
+    asio::async_write(m_in, asio::buffer(*m_job->input),
+                      [self, gen, input = m_job->input](const boost::system::error_code& ec, std::size_t) {
+                        if (gen != self->m_generation) return;
+                        self->m_writing = false;
+                        // A write error means the worker is dying: its exit is handled by on_exit.
+                        if (ec) {
+                          self->kill();
+                          return;
+                        }
+                        if (!self->m_job) {
+                          self->m_timer.cancel();  // the early-answer wait (finish_job) is over
+                          self->became_free();
+                        }
+                      });
+    arm_timeout(gen);
+  }
+
+  /// SIGHUP: replace this worker's process as soon as it has no request (now, if idle).
+  void retire() {
+    m_retire = true;
+    if (m_child && !m_job && !m_writing && !m_dying) replace();
+  }
+
+  /// --timeout for the request in flight (0: none).
+  void arm_timeout(int gen) {
+    const auto& o = m_pool.m_options;
+    if (o.timeout.count() <= 0) return;
+    auto self = shared_from_this();
+    m_timer.expires_after(o.timeout);
     m_timer.async_wait([self, gen](const boost::system::error_code& ec) {
-      if (ec || gen != self->m_generation || !self->m_job) return;
-      const auto& o = self->m_pool.m_options;
-      Json j = error_object("HandlerTimeout", "worker timed out after " + ms_text(o.timeout) + " and was restarted");
-      j["limit"] = static_cast<double>(o.timeout.count()) / 1000.0;
+      if (ec || gen != self->m_generation) return;
+      const auto& opt = self->m_pool.m_options;
+      if (!self->m_job) {
+        // It answered but never read the rest of its request: useless, replace it.
+        self->m_pool.m_log.error("worker_stuck", {self->pool_field(), {"worker", std::to_string(self->m_index)},
+                                                  {"reason", "answered but did not read its whole request"}});
+        self->kill();
+        return;
+      }
+      Json j = error_object("HandlerTimeout", "worker timed out after " + ms_text(opt.timeout) + " and was restarted");
+      j["limit"] = static_cast<double>(opt.timeout.count()) / 1000.0;
       self->m_dying = true;  // before finish_job(), which hands out the next job
       self->finish_job(encode(j));
       self->m_pool.m_log.error("worker_timeout", {self->pool_field(), {"worker", std::to_string(self->m_index)}});
       self->m_child->signal(SIGTERM);
-      self->m_timer.expires_after(o.kill_grace);
+      self->m_timer.expires_after(opt.kill_grace);
       self->m_timer.async_wait([self, gen](const boost::system::error_code& e2) {
         if (!e2 && gen == self->m_generation) self->kill();
       });
@@ -142,54 +180,104 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
         self->kill();
         return;
       }
-      self->m_decoder.feed(std::string_view(self->m_buf.data(), n));
-      for (;;) {
-        auto r = self->m_decoder.next();
-        if (r.status == LineDecoder::Status::line) {
-          self->on_line(r.line);
-          if (self->m_dying) return;
-        } else if (r.status == LineDecoder::Status::too_long) {
-          const auto limit = self->m_pool.m_options.max_output;
-          Json j = error_object("BadHandlerOutput", "worker reply exceeds --max-output (" + std::to_string(limit) + " bytes)");
-          j["limit"] = limit;
-          self->bad_output(encode(j), "reply too long");
-          return;
-        } else {
-          break;
-        }
+      if (!self->take(n)) return;
+      // An answer is held back until everything the worker has written so far is
+      // read: a second line in the same breath (a banner, a stray line) must fail
+      // this request and this worker, never reach the next request.
+      while (self->m_answer) {
+        ssize_t k = ::read(self->m_out.native_handle(), self->m_buf.data(), self->m_buf.size());
+        if (k <= 0) break;  // nothing more now (EAGAIN), or EOF: the next read sees it
+        if (!self->take(static_cast<std::size_t>(k))) return;
+      }
+      if (self->m_answer) {
+        Reply reply = std::move(*self->m_answer);
+        self->m_answer.reset();
+        self->m_failures = 0;  // it answered: healthy
+        self->finish_job(std::move(reply));
+        if (gen != self->m_generation) return;
       }
       self->read_loop();
     });
   }
 
-  void on_line(std::string_view line) {
-    if (!m_job) {
-      bad_output({}, "wrote a line with no request in flight");
-      return;
+  /// Feeds `n` bytes of m_buf to the decoder and takes the lines. False once the
+  /// worker is being killed for what it wrote.
+  bool take(std::size_t n) {
+    m_decoder.feed(std::string_view(m_buf.data(), n));
+    for (;;) {
+      auto r = m_decoder.next();
+      if (r.status == LineDecoder::Status::line) {
+        if (!on_line(r.line)) return false;
+      } else if (r.status == LineDecoder::Status::too_long) {
+        const auto limit = m_pool.m_options.max_output;
+        Json j = error_object("BadHandlerOutput", "worker reply exceeds --max-output (" + std::to_string(limit) + " bytes)");
+        j["limit"] = limit;
+        bad_output(encode(j), "reply too long");
+        return false;
+      } else {
+        return true;
+      }
+    }
+  }
+
+  bool on_line(std::string_view line) {
+    if (!m_job || m_answer) {
+      bad_output(encode(error_object("BadHandlerOutput", "worker wrote a line that answers no request")),
+                 m_job ? "wrote a second line for one request" : "wrote a line with no request in flight");
+      return false;
     }
     std::string why;
     auto value = compact_form(line, &why);
     if (!value) {
       bad_output(encode(error_object("BadHandlerOutput", "worker reply is not one JSON value: " + why)), why);
-      return;
+      return false;
     }
-    m_failures = 0;  // it answered: healthy
-    finish_job(*value == "null" ? Reply() : Reply(std::move(*value)));
+    m_answer = *value == "null" ? Reply() : Reply(std::move(*value));
+    return true;
   }
 
   void bad_output(const std::string& reply, const std::string& why) {
     m_pool.m_log.error("bad_worker_output", {pool_field(), {"worker", std::to_string(m_index)}, {"reason", why}});
     m_dying = true;  // before finish_job(), which hands out the next job
+    m_answer.reset();
     if (m_job) finish_job(reply);
     kill();
+  }
+
+  /// No request and nothing being written: a retiring worker is replaced, an idle
+  /// one takes the next job.
+  void became_free() {
+    if (m_dying || m_writing || m_job) return;
+    if (m_retire) {
+      replace();
+      return;
+    }
+    m_pool.dispatch();
+  }
+
+  /// Stops this process (it is idle) and starts a new one at once.
+  void replace() {
+    ++m_generation;
+    m_timer.cancel();
+    boost::system::error_code ec;
+    m_in.close(ec);
+    m_out.close(ec);
+    m_child.reset();  // kills the group and reaps
+    m_failures = 0;
+    m_pool.m_log.info("worker_replaced", {pool_field(), {"worker", std::to_string(m_index)}});
+    spawn(false);
+    m_pool.dispatch();
   }
 
   void finish_job(Reply reply, bool dispatch_next = true) {
     m_timer.cancel();
     auto job = std::move(*m_job);
     m_job.reset();
+    // Answered before its request was all written: give the write --timeout to finish.
+    if (m_writing && !m_dying) arm_timeout(m_generation);
+    int gen = m_generation;
     job.done(std::move(reply));
-    if (dispatch_next) m_pool.dispatch();
+    if (dispatch_next && gen == m_generation) became_free();
   }
 
   void on_exit(const std::string& how) {
@@ -200,6 +288,8 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     m_out.close(ec);
     m_child.reset();
     m_dying = false;
+    m_writing = false;
+    m_answer.reset();
     if (m_job) {
       Json j = error_object("HandlerFailed", "worker " + how + " while handling the request");
       finish_job(encode(j), false);
@@ -235,10 +325,13 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
   std::array<char, 16384> m_buf{};
   std::unique_ptr<Child> m_child;
   std::optional<Job> m_job;
+  std::optional<Reply> m_answer;  // the reply read, held until the worker's output is drained
   std::chrono::steady_clock::time_point m_started;
   int m_generation = 0;
   int m_failures = 0;
   bool m_dying = false;
+  bool m_writing = false;  // a request is being written to stdin
+  bool m_retire = false;   // SIGHUP: replace once free
   bool m_stopped = false;
 };
 
@@ -267,9 +360,11 @@ void PoolHandler::handle(const RequestContext&, std::string_view line, ReplyCall
     return;
   }
   Job job;
-  job.input.reserve(line.size() + 1);
-  job.input.append(line);
-  job.input += '\n';
+  auto input = std::make_shared<std::string>();
+  input->reserve(line.size() + 1);
+  input->append(line);
+  *input += '\n';
+  job.input = std::move(input);
   job.done = std::move(done);
   m_queue.push_back(std::move(job));
   dispatch();
@@ -303,6 +398,14 @@ std::size_t PoolHandler::in_flight() const {
   std::size_t n = m_queue.size();
   for (const auto& w : m_workers) n += w->busy() ? 1 : 0;
   return n;
+}
+
+void PoolHandler::reload() {
+  if (m_aborting) return;
+  m_log.info("workers_reloading", {{"pool", m_options.name.empty() ? "default" : m_options.name},
+                                   {"workers", std::to_string(m_workers.size())}});
+  for (auto& w : m_workers) w->retire();
+  dispatch();
 }
 
 void PoolHandler::abort_all() {

@@ -7,6 +7,9 @@
 ///   worker ──reply line──► done(reply) ──► next queued job
 ///   worker dies / bad line / --timeout ──► in-flight request fails,
 ///       worker's group killed, restarted after a backoff (doubling, capped)
+///   a line that answers no request (a banner, a second line) ──► the request
+///       fails BadHandlerOutput, the worker is restarted: never passed on
+///   reload() (SIGHUP) ──► each worker replaced once it has no request
 ///
 /// Workers get IPCAT_WORKER (0-based index) in their environment. When every
 /// worker keeps dying at start, queued requests are failed rather than left hanging,
@@ -30,7 +33,7 @@ struct PoolOptions {
   std::vector<std::string> env;
   std::size_t workers = 2;
   std::size_t max_queue = 1024;
-  std::chrono::milliseconds timeout{30000};
+  std::chrono::milliseconds timeout{30000};  ///< 0: no limit
   std::chrono::milliseconds kill_grace{2000};
   std::size_t max_output = 1024 * 1024;  ///< longest reply line
   std::chrono::milliseconds restart_backoff{100};
@@ -49,11 +52,14 @@ class PoolHandler : public Handler, public std::enable_shared_from_this<PoolHand
   void handle(const RequestContext& context, std::string_view line, ReplyCallback done) override;
   std::size_t in_flight() const override;
   void abort_all() override;
+  /// SIGHUP: replaces every worker's process, each as soon as it has no request
+  /// (picks up a new version of the handler; no request fails).
+  void reload();
 
  private:
   class Worker;
   struct Job {
-    std::string input;  // line + '\n'
+    std::shared_ptr<const std::string> input;  // line + '\n'; shared with the write in progress
     ReplyCallback done;
   };
   friend class Worker;

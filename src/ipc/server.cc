@@ -1,6 +1,7 @@
 #include "ipc/server.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -56,8 +57,9 @@ void Server::start() {
 
 void Server::do_accept() {
   if (!m_accepting || m_stopping) return;
-  if (active() >= m_options.max_connections) {
+  if (active() >= m_options.max_connections || (m_stream && m_stream->full())) {
     // Further clients wait in the listen backlog; resumed by connection_closed().
+    // In connection mode --max-handlers children at once, the same way.
     m_accepting = false;
     return;
   }
@@ -65,8 +67,9 @@ void Server::do_accept() {
     if (m_stopping) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
-      // EMFILE and friends: say so and retry shortly rather than spin.
-      m_log.error("accept_failed", {{"address", m_listener.display()}, {"reason", ec.message()}});
+      // EMFILE and friends: say so (at most once a second) and retry shortly rather
+      // than spin; accepting resumes by itself once descriptors free up.
+      m_accept_errors.error(m_log, "accept_failed", {{"address", m_listener.display()}, {"reason", ec.message()}});
       m_timer.expires_after(std::chrono::milliseconds(100));
       m_timer.async_wait([this](const boost::system::error_code& e) {
         if (!e) do_accept();
@@ -79,11 +82,41 @@ void Server::do_accept() {
 }
 
 bool Server::allowed(const PeerInfo& peer) const {
-  if (m_options.allow_uids.empty() && m_options.allow_gids.empty()) return true;
+  if (m_options.allow_uids.empty() && m_options.allow_gids.empty()) {
+    // An abstract socket has no file mode: anyone on the machine could connect.
+    if (m_listener.display().starts_with('@')) return peer.is_unix && (peer.uid == ::geteuid() || peer.uid == 0);
+    return true;
+  }
   if (!peer.is_unix) return false;
   const auto& u = m_options.allow_uids;
   const auto& g = m_options.allow_gids;
-  return std::find(u.begin(), u.end(), peer.uid) != u.end() || std::find(g.begin(), g.end(), peer.gid) != g.end();
+  return std::find(u.begin(), u.end(), peer.uid) != u.end() ||
+         std::any_of(g.begin(), g.end(), [&](gid_t gid) { return peer.in_group(gid); });
+}
+
+bool Server::admit_uid(const PeerInfo& peer, std::string& why, std::size_t& limit) {
+  if (!peer.is_unix) return true;
+  const std::string uid = std::to_string(peer.uid);
+  std::size_t& held = m_uid_connections[peer.uid];
+  if (m_options.max_connections_per_uid > 0 && held >= m_options.max_connections_per_uid) {
+    limit = m_options.max_connections_per_uid;
+    why = "uid " + uid + " has " + std::to_string(held) + " connections open (--max-connections-per-uid " +
+          std::to_string(limit) + ")";
+  } else if (m_stream && m_options.max_per_uid > 0 && held >= m_options.max_per_uid) {
+    limit = m_options.max_per_uid;
+    why = "uid " + uid + " has " + std::to_string(held) + " connections in flight (--max-per-uid " +
+          std::to_string(limit) + ")";
+  } else {
+    ++held;
+    return true;
+  }
+  if (held == 0) m_uid_connections.erase(peer.uid);
+  return false;
+}
+
+void Server::release_uid(const PeerInfo& peer) {
+  auto it = m_uid_connections.find(peer.uid);
+  if (it != m_uid_connections.end() && --it->second == 0) m_uid_connections.erase(it);
 }
 
 void Server::on_accept(Protocol::socket socket) {
@@ -91,26 +124,44 @@ void Server::on_accept(Protocol::socket socket) {
   set_cloexec(socket.native_handle());
   std::uint64_t id = m_next_id++;
   PeerInfo peer = peer_of(socket.native_handle(), m_listener.display());
-  if (m_stream && allowed(peer)) {
+  const bool ok = allowed(peer);
+  std::string why;
+  std::size_t limit = 0;
+  const bool admitted = ok && admit_uid(peer, why, limit);
+  if (m_stream && admitted) {
     m_log.info("connection_accepted", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
     int fd = socket.release();
     set_nonblocking(fd, false);  // the child expects plain blocking stdio
-    m_stream->serve(fd, id, peer, [this] { connection_closed(nullptr); });
+    m_stream->serve(fd, id, peer, [this, peer] {
+      release_uid(peer);
+      connection_closed(nullptr);
+    });
     return;
   }
   auto connection = std::make_shared<Connection>(*this, std::move(socket), id, peer);
   m_connections.emplace(connection.get(), connection);
-  if (!allowed(peer)) {
+  if (!ok) {
     m_log.info("connection_refused", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
     connection->refuse(encode(error_object("Forbidden", "peer " + peer.describe() + " is not allowed")));
     return;
   }
+  if (!admitted) {
+    m_accept_errors.error(m_log, "connection_overloaded", {{"connection", std::to_string(id)}, {"peer", peer.describe()}, {"reason", why}});
+    Json j = error_object("Overloaded", why);
+    j["limit"] = limit;
+    connection->refuse(encode(j));
+    return;
+  }
+  connection->count_uid();
   m_log.info("connection_accepted", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
   connection->start();
 }
 
 void Server::connection_closed(Connection* connection) {
-  if (connection != nullptr) m_connections.erase(connection);
+  if (connection != nullptr) {
+    if (connection->counts_uid()) release_uid(connection->peer());
+    m_connections.erase(connection);
+  }
   if (!m_accepting && !m_stopping) {
     m_accepting = true;
     do_accept();
@@ -134,6 +185,8 @@ void Server::stop(std::function<void()> on_stopped) {
   std::vector<std::shared_ptr<Connection>> all;
   for (auto& [_, c] : m_connections) all.push_back(c);
   for (auto& c : all) c->shutdown();
+  check_stopped();
+  if (m_options.drain.count() <= 0 || !m_on_stopped) return;  // --drain 0: no limit
   m_timer.expires_after(m_options.drain);
   m_timer.async_wait([this](const boost::system::error_code& e) {
     if (e) return;

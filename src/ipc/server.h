@@ -8,7 +8,9 @@
 ///          stop(): close + unlink, connections drain, then abort_all()
 ///
 /// Access checks happen at accept: a peer whose uid/gid is not allowed gets one
-/// Forbidden reply and is closed.
+/// Forbidden reply and is closed; one past --max-connections-per-uid gets
+/// Overloaded. On an abstract socket (no file mode to keep anyone out), with no
+/// --allow-uid/--allow-gid, only the server's own uid and root are allowed.
 
 #include <sys/types.h>
 
@@ -41,14 +43,22 @@ struct ServerOptions {
   std::size_t max_connections = 1024;
   std::chrono::milliseconds idle_timeout{0};  ///< 0: off
   std::chrono::milliseconds drain{10000};
-  /// Requests in flight on one connection before it stops reading (backpressure).
-  std::size_t max_pending = 256;
+  /// Requests waiting for their reply on one connection before it stops reading
+  /// (backpressure, --max-pending) ...
+  std::size_t max_pending = 64;
+  /// ... or bytes of those requests (every mode): what a client sends never
+  /// costs more memory than this per connection.
+  std::size_t max_pending_bytes = 4 * 1024 * 1024;
   /// Reply bytes waiting for a slow reader before its connection stops reading.
   std::size_t max_unsent = 4 * 1024 * 1024;
   std::vector<uid_t> allow_uids;  ///< empty: anyone the socket mode lets in
   std::vector<gid_t> allow_gids;
   /// Requests in flight per peer uid (Unix sockets); beyond it: Overloaded. 0: off.
+  /// In --mode connection a connection's child is its one request.
   std::size_t max_per_uid = 0;
+  /// Connections one peer uid holds (Unix sockets); beyond it the new one gets
+  /// Overloaded and is closed, so one user cannot lock the others out. 0: off.
+  std::size_t max_connections_per_uid = 256;
   /// When set, every connection must pass the authkey handshake (auth.h) first.
   std::optional<AuthKey> authkey;
 };
@@ -79,6 +89,10 @@ class Server {
   void on_accept(boost::asio::generic::stream_protocol::socket socket);
   bool allowed(const PeerInfo& peer) const;
   void connection_closed(Connection* connection);
+  /// Counts a new connection of `peer` against --max-connections-per-uid (and, in
+  /// connection mode, --max-per-uid). False, with the refusal in `why`, when over.
+  bool admit_uid(const PeerInfo& peer, std::string& why, std::size_t& limit);
+  void release_uid(const PeerInfo& peer);
   void check_stopped();
   std::size_t active() const noexcept { return m_connections.size() + (m_stream ? m_stream->running() : 0); }
   std::size_t in_flight() const { return (m_handler ? m_handler->in_flight() : 0) + (m_stream ? m_stream->running() : 0); }
@@ -98,6 +112,8 @@ class Server {
   boost::asio::steady_timer m_timer;  // accept retry after EMFILE; drain deadline
   std::vector<char> m_read_buffer;    // shared by all connections (one thread)
   std::unordered_map<uid_t, std::size_t> m_per_uid;  // requests in flight per uid (--max-per-uid)
+  std::unordered_map<uid_t, std::size_t> m_uid_connections;  // --max-connections-per-uid
+  RateLimit m_accept_errors;  // EMFILE on accept: at most one log line a second
 };
 
 }  // namespace ipc

@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
 #include <string>
 
 #include "ipc/error.h"
@@ -109,6 +113,48 @@ TEST(Child, AsyncWaitKillsWhatIsLeftOfTheGroup) {
   ASSERT_TRUE(got);
   EXPECT_EQ(got->code, 3);
   EXPECT_EQ(read_all(out.read.get()), "");  // the backgrounded sleep was killed
+}
+
+// Out of descriptors, pidfd_open fails: the exit must still be seen, without the
+// event loop ever blocking (a blocked loop froze `serve` for good).
+TEST(Child, WaitsWithoutBlockingTheLoopWhenPidfdOpenFails) {
+  boost::asio::io_context io;
+  // Use up every descriptor (under a limit of 256), spawn, give them back: the
+  // child starts fine (it gets only stdio), but there was none for the pidfd.
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit tight = old;
+  tight.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  std::vector<int> held;
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) held.push_back(fd);
+  std::unique_ptr<Child> child;
+  std::string error;
+  try {
+    child = Child::spawn(io.get_executor(), sh("sleep 0.3"));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  for (int fd : held) ::close(fd);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  ASSERT_TRUE(child) << error;
+  bool done = false;
+  child->async_wait([&](ipc::ExitStatus s) { done = s.success(); });
+  EXPECT_FALSE(done);  // not waited for in async_wait itself
+  int ticks = 0;
+  boost::asio::steady_timer tick(io);
+  std::function<void()> arm = [&] {
+    tick.expires_after(std::chrono::milliseconds(20));
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || done) return;
+      ++ticks;
+      arm();
+    });
+  };
+  arm();
+  io.run_for(std::chrono::seconds(10));
+  EXPECT_TRUE(done);
+  EXPECT_GE(ticks, 5);  // the loop ran while the child slept
 }
 
 TEST(Child, DestructorKillsAndReaps) {
