@@ -192,6 +192,12 @@ class ReplyReader {
       m_out += ipc::json_string_value(line).value_or(std::string());
     } else if (m_args.pretty) {
       m_out += ipc::pretty_json(line);
+    } else if (check.compact && line.size() >= k_direct_write) {
+      // A big reply goes out from the receive buffer, not copied first.
+      flush_buffer();
+      write_out(line);
+      write_out("\n");
+      return true;
     } else if (check.compact) {
       m_out += line;
     } else {
@@ -201,19 +207,17 @@ class ReplyReader {
     return true;
   }
 
-  /// Writes the buffered output; a blocked stdout counts against `limit`.
-  void flush(std::optional<std::chrono::milliseconds> limit) {
-    if (m_out.empty()) return;
-    m_stdout.write_all(m_out, limit);
-    m_out.clear();
+  /// How long a blocked stdout may hold a write: each write, at most `limit`
+  /// without progress (stdin mode), or everything by `deadline` (BODY mode).
+  void bound_by(std::optional<std::chrono::milliseconds> limit) { m_limit = limit; }
+  void bound_by(const ipc::Deadline& deadline) {
+    if (!deadline.is_never()) m_deadline = deadline.at();
   }
-  void flush_until(const ipc::Deadline& deadline) {
+
+  /// Writes the buffered output.
+  void flush_buffer() {
     if (m_out.empty()) return;
-    if (deadline.is_never()) {
-      m_stdout.write_all(m_out, std::nullopt);
-    } else {
-      m_stdout.write_all_until(m_out, deadline.at());
-    }
+    write_out(m_out);
     m_out.clear();
   }
 
@@ -222,9 +226,21 @@ class ReplyReader {
   const std::optional<std::string>& forbidden() const noexcept { return m_forbidden; }
 
  private:
+  static constexpr std::size_t k_direct_write = 64 * 1024;
+
+  void write_out(std::string_view text) {
+    if (m_deadline) {
+      m_stdout.write_all_until(text, *m_deadline);
+    } else {
+      m_stdout.write_all(text, m_limit);
+    }
+  }
+
   const std::string& m_name;
   const RequestArgs& m_args;
   std::string m_address;
+  std::optional<std::chrono::milliseconds> m_limit;
+  std::optional<std::chrono::steady_clock::time_point> m_deadline;
   ipc::ReplyMatcher* m_matcher;
   ipc::OutputWriter m_stdout;
   std::string m_out;
@@ -247,6 +263,11 @@ int run_request(RequestArgs& a) {
   if (!a.match.empty()) matcher.emplace(a.match);
   RequestWriter writer(name, a, matcher ? &*matcher : nullptr);
   ReplyReader replies(name, a, conn.display(), matcher ? &*matcher : nullptr);
+  if (body) {
+    replies.bound_by(deadline);
+  } else {
+    replies.bound_by(limit);
+  }
   auto t0 = Clock::now();
   try {
     if (body) {
@@ -266,7 +287,7 @@ int run_request(RequestArgs& a) {
         if (!reply)
           throw ipc::Error(ipc::ErrorKind::protocol, conn.display() + ": connection closed before a reply");
         answered = replies(*reply);
-        replies.flush_until(deadline);
+        replies.flush_buffer();
       }
     } else {
       ipc::PipelineHooks hooks;
@@ -276,7 +297,7 @@ int run_request(RequestArgs& a) {
         if (matcher) return matcher->outstanding();
         return writer.sent() > replies.count() ? writer.sent() - replies.count() : 0;
       };
-      hooks.flush = [&] { replies.flush(limit); };
+      hooks.flush = [&] { replies.flush_buffer(); };
       ipc::pipeline(conn, STDIN_FILENO, hooks, limit);
       if (writer.sent() > 0 && replies.count() == 0)
         throw ipc::Error(ipc::ErrorKind::protocol, conn.display() + ": connection closed before a reply");

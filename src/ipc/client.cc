@@ -219,6 +219,7 @@ void pipeline(ClientConnection& conn, int input_fd, const PipelineHooks& hooks,
   using Clock = std::chrono::steady_clock;
   LineDecoder input(64 * 1024 * 1024);
   std::string out;
+  std::size_t out_sent = 0;  // the first out_sent bytes of `out` are sent
   std::size_t line_number = 0;
   bool input_open = true, write_open = true;
   char buf[k_read_chunk];
@@ -271,7 +272,7 @@ void pipeline(ClientConnection& conn, int input_fd, const PipelineHooks& hooks,
       wait_ms = static_cast<int>(std::clamp<long long>(left.count() + 1, 0, 1 << 30));
     }
     pollfd p[2] = {{conn.fd(), static_cast<short>(POLLIN | (out.empty() ? 0 : POLLOUT)), 0},
-                   {input_open && out.size() < k_read_chunk * 4 ? input_fd : -1, POLLIN, 0}};
+                   {input_open && out.size() - out_sent < k_read_chunk * 4 ? input_fd : -1, POLLIN, 0}};
     int rc = ::poll(p, 2, wait_ms);
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) throw_errno("poll", errno);
@@ -293,9 +294,19 @@ void pipeline(ClientConnection& conn, int input_fd, const PipelineHooks& hooks,
       }
     }
     if (!out.empty() && (p[0].revents & POLLOUT)) {
-      ssize_t n = ::send(conn.fd(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ssize_t n = ::send(conn.fd(), out.data() + out_sent, out.size() - out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n > 0) {
-        out.erase(0, static_cast<std::size_t>(n));
+        // Erasing the sent bytes from the front each time would move a megabyte
+        // line again and again: keep an offset, and drop what was sent at once.
+        out_sent += static_cast<std::size_t>(n);
+        if (out_sent == out.size()) {
+          out.clear();
+          out_sent = 0;
+        } else if (out_sent >= k_read_chunk * 16 && out_sent * 2 >= out.size()) {
+          // Never drained while input keeps coming: drop the sent half (moving less).
+          out.erase(0, out_sent);
+          out_sent = 0;
+        }
         last_progress = Clock::now();
       } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
         throw Error(ErrorKind::io, conn.display() + ": connection reset by the server while sending");
