@@ -146,7 +146,8 @@ void Server::on_accept(Protocol::socket socket) {
     return;
   }
   if (!admitted) {
-    m_accept_errors.error(m_log, "connection_overloaded", {{"connection", std::to_string(id)}, {"peer", peer.describe()}, {"reason", why}});
+    m_overload_log.error(m_log, "connection_overloaded",
+                         {{"connection", std::to_string(id)}, {"peer", peer.describe()}, {"reason", why}});
     Json j = error_object("Overloaded", why);
     j["limit"] = limit;
     connection->refuse(encode(j));

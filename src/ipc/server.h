@@ -114,6 +114,7 @@ class Server {
   std::unordered_map<uid_t, std::size_t> m_per_uid;  // requests in flight per uid (--max-per-uid)
   std::unordered_map<uid_t, std::size_t> m_uid_connections;  // --max-connections-per-uid
   RateLimit m_accept_errors;  // EMFILE on accept: at most one log line a second
+  RateLimit m_overload_log;   // connections refused Overloaded: the same
 };
 
 }  // namespace ipc
