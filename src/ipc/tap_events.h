@@ -49,10 +49,10 @@ class TapRecorder : public TapObserver {
   /// `on_count` is called once, when -n messages have been shown.
   TapRecorder(TapEventOptions options, TapOutput& output, TapStats& stats, std::function<void()> on_count);
 
-  void opened(std::uint64_t conn, const PeerInfo& client) override;
-  void forwarded(std::uint64_t conn, TapSide from, std::string_view bytes) override;
-  void ended(std::uint64_t conn, TapSide from) override;
-  void closed(std::uint64_t conn, std::string_view error) override;
+  void opened(std::uint64_t id, const PeerInfo& client) override;
+  void forwarded(std::uint64_t id, TapSide from, std::string_view bytes) override;
+  void ended(std::uint64_t id, TapSide from) override;
+  void closed(std::uint64_t id, std::string_view error) override;
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -32,8 +32,8 @@ class TapStats {
   static constexpr std::size_t k_max_methods = 1000;
 
   void connection() noexcept { ++m_connections; }
-  void request(std::string_view method);
-  void reply(std::string_view method, std::uint64_t micros, bool error);
+  void request(std::string_view name);
+  void reply(std::string_view name, std::uint64_t micros, bool error);
   void push() noexcept { ++m_pushes; }
   void unanswered(std::uint64_t n) noexcept { m_unanswered += n; }
 
