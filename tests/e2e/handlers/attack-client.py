@@ -56,7 +56,7 @@ def flood(path, n, size):
     s.close()
 
 
-MODES = ["ok"] * 6 + ["early", "early", "die", "slow", "two", "garbage"]
+MODES = ["ok"] * 14 + ["early", "early", "early", "die", "slow", "two", "garbage"]
 
 
 def stress(path, seconds, conns):
