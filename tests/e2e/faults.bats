@@ -346,7 +346,8 @@ assert_hwm_grew_less_than() {
   if (($(ulimit -n) < want)); then
     ulimit -n "$want" 2>/dev/null || skip "needs 'ulimit -n $want' (hard limit $(ulimit -Hn))"
   fi
-  start_server --echo --max-connections 4096
+  # One uid holds them all: --max-connections-per-uid (256 by default) is lifted.
+  start_server --echo --max-connections 4096 --max-connections-per-uid 0
   python3 "$client" hold "$sock" 2000 "$state/ready" "$state/release" >"$state/hold.out" &
   local holder=$!
   track_pid "$holder"
