@@ -21,7 +21,7 @@ constexpr std::size_t k_max_starts = 16;
 
 }  // namespace
 
-FifoReader::FifoReader(Fd fd, std::string name, ReaderOptions options)
+FifoReader::FifoReader(Fd fd, std::string name, const ReaderOptions& options)
     : m_fd(std::move(fd)),
       m_name(std::move(name)),
       m_options(options),

@@ -61,7 +61,7 @@ class FifoReader {
 
   /// Takes ownership of `fd`, the FIFO's read side (opened non-blocking, see
   /// open_fifo_reader). `name` is what messages call it.
-  FifoReader(Fd fd, std::string name, ReaderOptions options = {});
+  FifoReader(Fd fd, std::string name, const ReaderOptions& options = {});
 
   /// The next message or invalid line (blank lines are skipped), or timeout when the
   /// deadline passes first, or stopped on a stop signal. Not to be called once

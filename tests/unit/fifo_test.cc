@@ -582,4 +582,37 @@ TEST(FifoOpen, AWaitingWriterOpensOnceAReaderAppears) {
   EXPECT_TRUE(w.valid());
 }
 
+TEST(FifoPath, ASymlinkOrALooserModeIsRefusedUnlessAsked) {
+  TempDir dir;
+  std::string fifo = dir / "f";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string link = dir / "link";
+  ASSERT_EQ(::symlink(fifo.c_str(), link.c_str()), 0);
+  try {
+    ipc::ensure_fifo(link);
+    FAIL() << "a symlink was followed";
+  } catch (const ipc::Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::permission);
+    EXPECT_EQ(std::string(e.what()), link + ": is a symbolic link; refused, left untouched");
+  }
+  // The open itself does not follow one either (the path may change after the check).
+  EXPECT_THROW(ipc::open_fifo_reader(link), ipc::Error);
+  EXPECT_THROW(ipc::open_fifo_writer(link, std::nullopt, nullptr), ipc::Error);
+
+  ASSERT_EQ(::chmod(fifo.c_str(), 0622), 0);
+  try {
+    ipc::ensure_fifo(fifo);
+    FAIL() << "a FIFO others may write was used";
+  } catch (const ipc::Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::permission);
+    EXPECT_EQ(std::string(e.what()), fifo +
+                                         ": mode 0622 lets group and others write to it (--mode 0622 allows "
+                                         "that); refused, left untouched");
+  }
+  EXPECT_THROW(ipc::open_fifo_reader(fifo), ipc::Error);
+  // Asked for: used.
+  EXPECT_FALSE(ipc::ensure_fifo(fifo, 0622).created);
+  EXPECT_TRUE(ipc::open_fifo_reader(fifo, 0622).valid());
+}
+
 }  // namespace

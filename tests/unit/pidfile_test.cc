@@ -258,4 +258,36 @@ TEST_F(PidfileTest, MovedFromPidfileReleasesNothing) {
   EXPECT_FALSE(fs::exists(m_path));
 }
 
+TEST_F(PidfileTest, SymlinkIsRefusedNeverFollowedAndItsTargetKept) {
+  spit(m_dir + "/victim", "precious\n");
+  ASSERT_EQ(::symlink((m_dir + "/victim").c_str(), m_path.c_str()), 0);
+  try {
+    Pidfile::acquire(m_path);
+    FAIL() << "acquired through a symlink";
+  } catch (const ipc::Error& e) {
+    EXPECT_EQ(e.kind(), ipc::ErrorKind::cannot_create);
+    EXPECT_EQ(std::string(e.what()), m_path + ": is a symbolic link; refused, left untouched");
+  }
+  EXPECT_EQ(slurp(m_dir + "/victim"), "precious\n");
+  EXPECT_TRUE(fs::is_symlink(m_path));
+  // Dangling: the target is not created either.
+  ASSERT_EQ(::unlink(m_path.c_str()), 0);
+  ASSERT_EQ(::symlink((m_dir + "/made").c_str(), m_path.c_str()), 0);
+  EXPECT_EQ(kind_of_acquire(m_path), ipc::ErrorKind::cannot_create);
+  EXPECT_FALSE(fs::exists(m_dir + "/made"));
+}
+
+TEST_F(PidfileTest, AFileThatIsNotAPidfileIsRefusedAndKept) {
+  for (const char* content : {"important\n", "12 34\n", "123\n456\n", "-5\n", "0\n"}) {
+    spit(m_path, content);
+    EXPECT_EQ(kind_of_acquire(m_path), ipc::ErrorKind::cannot_create) << content;
+    EXPECT_EQ(slurp(m_path), content);
+  }
+  for (const char* content : {"", "\n", "4194000\n", " 4194000 \n", "4194000", "4194000\r\n"}) {
+    spit(m_path, content);
+    auto pidfile = Pidfile::acquire(m_path);  // a dead holder's pid, or none: taken over
+    EXPECT_EQ(slurp(m_path), "") << content;
+  }
+}
+
 }  // namespace
