@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "ipc/fd.h"
+#include "ipc/reply_rules.h"
 
 namespace ipc {
 namespace {
@@ -55,12 +56,8 @@ std::optional<std::string> match_value(std::string_view json, std::string_view k
   return out;
 }
 
-/// An error reply as `ipcat request` judges one (man/ipcat.1, EXIT STATUS): an
-/// "error" member with a "type", or a JSON-RPC reply with an "error" member.
-bool is_error_reply(std::string_view json) {
-  if (json.empty() || json.front() != '{' || !top_level_member(json, "error")) return false;
-  return top_level_member(json, "type").has_value() || top_level_member(json, "jsonrpc").has_value();
-}
+/// An error reply as `ipcat request` judges one (man/ipcat.1, EXIT STATUS).
+bool is_error_reply(std::string_view json) { return judge_reply(json) != ReplyVerdict::ok; }
 
 }  // namespace
 
