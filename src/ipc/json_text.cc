@@ -79,6 +79,35 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
+/// The containers open at a point of the text, innermost last: one bit each
+/// (object or array), in place for the first 1024 levels, so validating a line
+/// allocates nothing.
+class OpenContainers {
+ public:
+  bool empty() const noexcept { return m_size == 0; }
+  std::size_t size() const noexcept { return m_size; }
+  bool top_is_object() const noexcept { return word(m_size - 1) >> ((m_size - 1) % 64) & 1U; }
+  void push(bool object) {
+    std::size_t w = m_size / 64;
+    if (w >= k_inline && m_more.size() <= w - k_inline) m_more.push_back(0);
+    std::uint64_t& bits = w < k_inline ? m_inline[w] : m_more[w - k_inline];
+    std::uint64_t mask = std::uint64_t{1} << (m_size % 64);
+    bits = object ? (bits | mask) : (bits & ~mask);
+    ++m_size;
+  }
+  void pop() noexcept { --m_size; }
+
+ private:
+  static constexpr std::size_t k_inline = 16;
+  std::uint64_t word(std::size_t level) const noexcept {
+    std::size_t w = level / 64;
+    return w < k_inline ? m_inline[w] : m_more[w - k_inline];
+  }
+  std::array<std::uint64_t, k_inline> m_inline{};
+  std::vector<std::uint64_t> m_more;
+  std::size_t m_size = 0;
+};
+
 /// The validator. One pass, an explicit stack of open containers instead of
 /// recursion; with `out` set, copies the text minus insignificant whitespace in
 /// runs (a compact line costs one append).
@@ -128,13 +157,13 @@ class Validator {
           m_too_deep = true;
           return fail("nesting deeper than the limit of " + std::to_string(m_max_depth));
         }
-        m_stack.push_back(c);
+        m_stack.push(c == '{');
         ++m_p;
         skip_ws();
         char close = c == '{' ? '}' : ']';
         if (m_p != m_end && *m_p == close) {
           ++m_p;
-          m_stack.pop_back();
+          m_stack.pop();
         } else if (c == '{') {
           if (!member_key()) return false;
           continue;
@@ -162,7 +191,7 @@ class Validator {
           return true;
         }
         if (m_p == m_end) return fail("unexpected end of text inside an unclosed " + container_name());
-        char top = m_stack.back();
+        char top = m_stack.top_is_object() ? '{' : '[';
         char d = *m_p;
         if (d == ',') {
           ++m_p;
@@ -172,7 +201,7 @@ class Validator {
         }
         if ((top == '{' && d == '}') || (top == '[' && d == ']')) {
           ++m_p;
-          m_stack.pop_back();
+          m_stack.pop();
           continue;
         }
         return fail(unexpected(top == '{' ? "',' or '}' in an object" : "',' or ']' in an array"));
@@ -191,7 +220,7 @@ class Validator {
     return true;
   }
 
-  std::string container_name() const { return m_stack.back() == '{' ? "object" : "array"; }
+  std::string container_name() const { return m_stack.top_is_object() ? "object" : "array"; }
 
   std::string unexpected(const char* expected) const {
     if (m_p == m_end) return std::string("unexpected end of text, expected ") + expected;
@@ -320,7 +349,7 @@ class Validator {
   const char* m_run;  // start of the bytes not yet copied to m_out
   std::string* m_out;
   std::size_t m_max_depth;
-  std::vector<char> m_stack;
+  OpenContainers m_stack;
   std::string m_why;
   bool m_spaced = false;
   bool m_too_deep = false;
