@@ -119,14 +119,14 @@ class RequestWriter {
 
   void operator()(std::string_view line, std::size_t number, std::string& out) {
     std::size_t start = out.size();
-    append(ipc::strip_bom(line), out, "stdin line " + std::to_string(number), number);
+    append(ipc::strip_bom(line), out, number);
     ++m_sent;
     if (m_args.verbose > 1) say(m_name, "> " + out.substr(start, out.size() - start - 1));
   }
 
   /// The same for a BODY (already compact).
   void body(std::string_view text, std::string& out) {
-    append(text, out, "the request", 1);
+    append(text, out, 0);
     ++m_sent;
     if (m_args.verbose > 1) say(m_name, "> " + out.substr(0, out.size() - 1));
   }
@@ -134,16 +134,19 @@ class RequestWriter {
   std::size_t sent() const noexcept { return m_sent; }
 
  private:
-  void append(std::string_view text, std::string& out, const std::string& what, std::size_t number) {
+  /// `line` 0 is the BODY. What a message names is only built for an error.
+  void append(std::string_view text, std::string& out, std::size_t line) {
+    auto what = [line] { return line == 0 ? std::string("the request") : "stdin line " + std::to_string(line); };
+    std::size_t number = line == 0 ? 1 : line;
     if (!m_matcher) {
       auto check = ipc::minify_json(text, out, m_args.max_depth);
-      if (!check) throw ipc::Error(ipc::ErrorKind::invalid_input, what + ": not valid JSON: " + check.why);
+      if (!check) throw ipc::Error(ipc::ErrorKind::invalid_input, what() + ": not valid JSON: " + check.why);
     } else {
       m_scratch.clear();
       auto check = ipc::minify_json(text, m_scratch, m_args.max_depth);
-      if (!check) throw ipc::Error(ipc::ErrorKind::invalid_input, what + ": not valid JSON: " + check.why);
+      if (!check) throw ipc::Error(ipc::ErrorKind::invalid_input, what() + ": not valid JSON: " + check.why);
       if (!m_matcher->prepare_into(m_scratch, number, out))
-        throw ipc::Error(ipc::ErrorKind::invalid_input, what + ": with --match, a request must be an object");
+        throw ipc::Error(ipc::ErrorKind::invalid_input, what() + ": with --match, a request must be an object");
     }
     out += '\n';
   }
