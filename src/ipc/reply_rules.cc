@@ -30,7 +30,11 @@ ReplyVerdict judge_reply(std::string_view reply) {
   if (auto version = top_level_member(reply, "jsonrpc")) {
     if (is_string_token(*version) && json_string_value(*version) == "2.0") return ReplyVerdict::error;
   }
-  return ReplyVerdict::ok;
+  // Everyone else who answers with an "error" member means a failure by it unless
+  // it says there was none: JSON-RPC 1.0's null, mpv's "success", a false. So
+  // mpv's {"error":"property not found"}, watchman's and QMP's errors exit 1.
+  if (*error == "null" || *error == "false" || *error == "\"success\"") return ReplyVerdict::ok;
+  return ReplyVerdict::error;
 }
 
 std::string error_message(std::string_view reply) {

@@ -14,14 +14,15 @@ namespace ipc {
 
 /// What a valid JSON reply means for the exit status.
 enum class ReplyVerdict {
-  ok,         ///< any other reply: mpv's {"error":"success"}, JSON-RPC 1.0's "error":null
-  error,      ///< an error object: "error" and "type" (ipcat, codechu-ipc), or JSON-RPC 2.0 with "error"
+  ok,         ///< any other reply, and one whose "error" says there was none: null (JSON-RPC 1.0), "success" (mpv), false
+  error,      ///< an error object: "error" and "type" (ipcat, codechu-ipc), JSON-RPC 2.0 with "error", any other "error"
   forbidden,  ///< an ipcat error object of type "Forbidden" (string "error", string "type")
 };
 
 /// The verdict on `reply` (one valid JSON text). An object with members "error"
 /// and "type" is an error whatever their types; it is `forbidden` only when
-/// both are strings and "type" is "Forbidden".
+/// both are strings and "type" is "Forbidden". Without "type", an "error" member
+/// is an error unless it is null, false or "success" (written exactly so).
 ReplyVerdict judge_reply(std::string_view reply);
 
 /// The message of an ipcat error object (its string "error"), or "" if none.

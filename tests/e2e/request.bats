@@ -414,9 +414,14 @@ json_server() {
     assert_equal "$status" 1
     assert_output "$body"
   done
-  # A JSON-RPC 1.0 reply has no "jsonrpc":"2.0": its "error" alone is no error.
-  run --separate-stderr request "$sock" '{"jsonrpc":"1.0","id":1,"error":{"code":1}}'
-  assert_success
+  # JSON-RPC 1.0, mpv, watchman, QMP: an "error" that is not null, false or
+  # "success" is a failure, with or without "type".
+  for body in '{"id":1,"result":null,"error":{"code":1}}' '{"request_id":1,"error":"property not found"}' \
+    '{"error":"unknown command","version":"4.9.0"}' '{"error":{"class":"GenericError","desc":"no"}}'; do
+    run --separate-stderr request "$sock" "$body"
+    assert_equal "$status" 1
+    assert_output "$body"
+  done
 }
 
 @test "error rule: an error reply among stdin replies makes the exit 1; all are printed" {
@@ -452,7 +457,7 @@ json_server() {
   [[ $stderr == *'> {"id":"x","b":2}'* ]]
 }
 
-@test "--match: an mpv-like server (request_id, events): a property read exits 0, a failure has no type" {
+@test "--match: an mpv-like server (request_id, events): a property read exits 0, a failure (no type) exits 1" {
   json_server "$sock" mpv
   run --separate-stderr request --match request_id "$sock" '{"command":["get_property","mpv-version"]}'
   assert_success
@@ -460,9 +465,9 @@ json_server() {
   run --separate-stderr request --match request_id "$sock" '{"command":["get_property","volume"],"request_id":42}'
   assert_success
   assert_output '{"data":100,"request_id":42,"error":"success"}'
-  # mpv's failures carry no "type": by the error rule they are replies, exit 0.
+  # mpv's failures carry no "type", but an "error" that is not "success": exit 1.
   run --separate-stderr request --match request_id "$sock" '{"command":["get_property","nope"]}'
-  assert_success
+  assert_failure 1
   assert_output '{"request_id":1,"error":"property not found"}'
 }
 

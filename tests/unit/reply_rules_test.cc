@@ -11,7 +11,10 @@ TEST(JudgeReply, OnlyIpcatShapeAndJsonRpc2AreErrors) {
   EXPECT_EQ(judge_reply(R"({"jsonrpc":"2.0","id":1,"error":{"code":-1}})"), ReplyVerdict::error);
   EXPECT_EQ(judge_reply(R"({"data":"mpv","request_id":0,"error":"success"})"), ReplyVerdict::ok);
   EXPECT_EQ(judge_reply(R"({"id":1,"result":[],"error":null})"), ReplyVerdict::ok);
-  EXPECT_EQ(judge_reply(R"({"jsonrpc":"1.0","error":{}})"), ReplyVerdict::ok);
+  EXPECT_EQ(judge_reply(R"({"id":1,"result":null,"error":{"code":1}})"), ReplyVerdict::error);  // JSON-RPC 1.0
+  EXPECT_EQ(judge_reply(R"({"request_id":1,"error":"property not found"})"), ReplyVerdict::error);  // mpv
+  EXPECT_EQ(judge_reply(R"({"error":"unknown command","version":"4.9.0"})"), ReplyVerdict::error);  // watchman
+  EXPECT_EQ(judge_reply(R"({"error":false,"ok":1})"), ReplyVerdict::ok);
   EXPECT_EQ(judge_reply(R"(["error","type"])"), ReplyVerdict::ok);
   EXPECT_EQ(judge_reply(R"("error")"), ReplyVerdict::ok);
 }
