@@ -45,10 +45,13 @@ class StreamHandler::Session : public std::enable_shared_from_this<Session> {
   }
 
   /// The child has exited: nothing of ours may outlive it.
-  void finish() {
+  void finish() noexcept {
     m_done = true;
-    m_life.cancel();
-    m_idle.cancel();
+    try {
+      m_life.cancel();  // reports a failure by throwing; a finished session has no use for it
+      m_idle.cancel();
+    } catch (const boost::system::system_error&) {
+    }
     boost::system::error_code ec;
     m_watch.close(ec);
   }
