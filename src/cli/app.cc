@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "cli/exit_codes.h"
+#include "ipc/error.h"
+#include "ipc/json_text.h"
 
 namespace cli {
 namespace {
@@ -153,6 +155,19 @@ bool is_duration_option(const std::string& long_name) {
     if (long_name == name) return true;
   }
   return false;
+}
+
+std::vector<std::string> body_words(CLI::App& app) {
+  std::vector<std::string> words = app.remaining();
+  for (auto it = words.begin(); it != words.end(); ++it) {
+    if (*it == "--") {
+      words.erase(it);
+      break;
+    }
+    if (it->size() > 1 && (*it)[0] == '-' && !ipc::check_json(*it))
+      throw ipc::Error(ipc::ErrorKind::usage, "unknown option '" + *it + "'");
+  }
+  return words;
 }
 
 void add_verbosity(CLI::App& app, int& verbose, bool& quiet) {

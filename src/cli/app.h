@@ -10,6 +10,7 @@
 #include "cli/cli11.h"
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cli {
 
@@ -42,6 +43,14 @@ CLI::Validator positive_check();
 
 /// Whether the option named `long_name` ("timeout", no dashes) is a duration.
 bool is_duration_option(const std::string& long_name);
+
+/// The BODY/ITEM words of request, notify, connect and fifo-send: what CLI11 left
+/// over (the subcommand calls allow_extras() and has no BODY option, because CLI11
+/// splits a "[1,2]" value of a list option into "1" and "2", which would break a
+/// JSON array BODY). An option CLI11 does not know among them (`--timout=1`) is a
+/// usage error, never an ITEM; a word after "--", or one that is JSON ("-1"), is a
+/// word. Throws ipc::Error{usage}.
+std::vector<std::string> body_words(CLI::App& app);
 
 /// Adds -v/--verbose (counting) and -q/--quiet.
 void add_verbosity(CLI::App& app, int& verbose, bool& quiet);

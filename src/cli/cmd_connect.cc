@@ -309,16 +309,8 @@ int run_command(int argc, char** argv) {
       "--linger), 64 usage, 65 bad BODY, 66 no such socket, 69 refused, 74 I/O error,\n"
       "75 timeout connecting, 77 permission denied / Forbidden.");
   if (auto stop = parse(*app, argc, argv)) return *stop;
-  a.words = app->remaining();
   try {
-    for (auto it = a.words.begin(); it != a.words.end(); ++it) {
-      if (*it == "--") {
-        a.words.erase(it);
-        break;
-      }
-      if (it->size() > 1 && (*it)[0] == '-' && !ipc::check_json(*it))
-        throw ipc::Error(ipc::ErrorKind::usage, "unknown option '" + *it + "'");
-    }
+    a.words = body_words(*app);
     return run(a);
   } catch (...) {
     return fail(k_name);

@@ -34,7 +34,8 @@ constexpr const char* k_name = "fifo-send";
 
 constexpr const char* k_description =
     "Send JSON messages into a FIFO (named pipe): each one whole, never mixed with\n"
-    "other senders' bytes, never truncated.\n";
+    "other senders' bytes, never truncated.\n\n"
+    "Usage: ipcat fifo-send [OPTIONS] PATH [BODY | ITEM...]";
 
 constexpr const char* k_footer =
     "PATH is created if missing (mode 0600 whatever the umask, or --mode; parent\n"
@@ -114,9 +115,9 @@ int cmd_fifo_send(int argc, char** argv) {
   Options o;
   auto app = make_app(k_name, k_description);
   app->add_option("PATH", o.path, "The FIFO; created if missing")->required();
-  app->add_option(
-      "BODY", o.words,
-      "One JSON text, or ITEMs (key=str key:=json key=@file);\nnone: JSON lines from stdin");
+  // BODY and ITEMs are what CLI11 leaves over (body_words): as an option, CLI11
+  // would split a '[1,2]' BODY into list items.
+  app->allow_extras();
   app->add_option("--mode", o.mode, "Mode of a FIFO this command creates (octal; default 0600)")
       ->type_name("OCTAL");
   app->add_option("--wait", o.wait_seconds, "With no reader yet, wait up to SEC seconds for one")
@@ -132,6 +133,11 @@ int cmd_fifo_send(int argc, char** argv) {
   app->footer(k_footer);
   if (auto status = parse(*app, argc, argv)) return *status;
   if (o.quiet) silence_stderr();
+  try {
+    o.words = body_words(*app);
+  } catch (...) {
+    return fail(k_name);
+  }
 
   // A vanished reader must be an error we report (74), not a silent death.
   std::signal(SIGPIPE, SIG_IGN);

@@ -407,20 +407,6 @@ int run_notify(RequestArgs& a) {
   return k_ok;
 }
 
-/// CLI11 leaves unknown options among the words (allow_extras): `--timout=1` must
-/// be a usage error, never an ITEM. A word after "--", or one that is JSON (-1),
-/// is a word.
-void refuse_unknown_options(std::vector<std::string>& words) {
-  for (auto it = words.begin(); it != words.end(); ++it) {
-    if (*it == "--") {
-      words.erase(it);
-      return;
-    }
-    if (it->size() > 1 && (*it)[0] == '-' && !ipc::check_json(*it))
-      throw ipc::Error(ipc::ErrorKind::usage, "unknown option '" + *it + "'");
-  }
-}
-
 int run_command(int argc, char** argv, bool is_request) {
   RequestArgs a;
   const std::string name = is_request ? "request" : "notify";
@@ -453,9 +439,8 @@ int run_command(int argc, char** argv, bool is_request) {
                     "With no BODY or ITEM, every stdin line is sent. Exit: 0 sent, 64 usage, 65 bad JSON,\n"
                     "66 no such socket, 69 refused, 74 I/O error, 75 timeout, 77 permission denied / Forbidden.");
   if (auto stop = parse(*app, argc, argv)) return *stop;
-  a.words = app->remaining();
   try {
-    refuse_unknown_options(a.words);
+    a.words = body_words(*app);
     return is_request ? run_request(a) : run_notify(a);
   } catch (...) {
     return fail(name);

@@ -100,6 +100,20 @@ mode_of() { stat -c %a "$1"; }
   assert_output $'{"a":[1,2]}\n{"name":"x","n":1}'
 }
 
+@test "a JSON array BODY arrives whole (CLI11 would split \"[a,b]\"); an unknown option is 64, never a BODY" {
+  hold_fifo
+  run timeout 10 "$IPCAT" fifo-send "$FIFO" '[[1],2]' <&-
+  assert_success
+  run timeout 10 "$IPCAT" fifo-send "$FIFO" -- -1 <&-
+  assert_success
+  run timeout 10 "$IPCAT" fifo-recv -n 2 --timeout 10 "$FIFO"
+  assert_output $'[[1],2]\n-1'
+  run --separate-stderr timeout 10 "$IPCAT" fifo-send "$FIFO" --wiat=1 a=1 <&-
+  assert_equal "$status" 64
+  [[ "$stderr" == *"unknown option '--wiat=1'"* ]]
+  fifo_is_empty
+}
+
 @test "an invalid BODY is 65 and sends nothing" {
   hold_fifo
   run --separate-stderr "$IPCAT" fifo-send "$FIFO" '{"a":'
