@@ -180,6 +180,10 @@ int run_command(ipc::Pidfile& pidfile, const std::string& executable,
   // Like flock(1): the lock stays held while COMMAND lives, even if we are SIGKILLed.
   spawn.keep_fd = pidfile.fd();
   spawn.pid_file_fd = pidfile.fd();  // the child writes its pid before it execs
+  // What was ignored at start (nohup) stays ignored for COMMAND, as with flock(1).
+  for (int sig : k_forwarded) {
+    if (ignored(sig)) sigaddset(&spawn.keep_ignored, sig);
+  }
   std::unique_ptr<ipc::Child> child;
   try {
     child = ipc::Child::spawn(io.get_executor(), spawn);

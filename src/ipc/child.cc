@@ -31,6 +31,7 @@ struct ChildSetup {
   bool own_group;
   int keep_fd;
   int pid_file_fd;
+  sigset_t keep_ignored;
 
   // After a failed exec, in the child: _exit, never exit() (atexit handlers and
   // stdio buffers belong to the parent's copy of the program). The launcher has
@@ -61,9 +62,12 @@ struct ChildSetup {
   template <typename Launcher>
   bp2::error_code on_exec_setup(Launcher&, const bp2::filesystem::path&, const char* const*) const {
     // Dispositions set to SIG_IGN (SIGPIPE in the server) survive exec: reset them all.
+    // (Except those the caller keeps ignored: nohup's HUP.)
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sigismember(&keep_ignored, sig) != 1) ::sigaction(sig, &dfl, nullptr);
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -205,6 +209,9 @@ pid_t spawn_posix(const SpawnOptions& options, const char* const* envp) {
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sigismember(&options.keep_ignored, sig) == 1) sigdelset(&all, sig);
+  }
   ::posix_spawnattr_setsigmask(&sa.attr, &none);
   ::posix_spawnattr_setsigdefault(&sa.attr, &all);
   ::posix_spawnattr_setflags(&sa.attr, flags);
@@ -243,7 +250,8 @@ std::unique_ptr<Child> Child::spawn(const boost::asio::any_io_executor& executor
   auto proc = launcher(executor, ec, bp2::filesystem::path(options.executable), args,
                        bp2::process_stdio{stdio_fd(options.stdin_fd, 0), stdio_fd(options.stdout_fd, 1),
                                           stdio_fd(options.stderr_fd, 2)},
-                       ChildSetup{options.own_process_group, options.keep_fd, options.pid_file_fd});
+                       ChildSetup{options.own_process_group, options.keep_fd, options.pid_file_fd,
+                                  options.keep_ignored});
   int launched_pid = launcher.pid;
   if (ec) {
     // The child exited after its exec failed: reap it, or it stays a zombie.

@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <csignal>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,8 +61,17 @@ struct SpawnOptions {
   /// The child writes its own pid ("PID\n", fsync'd) into this file before exec, so
   /// a pidfile names the child before the child can run any code of its own; -1: none.
   int pid_file_fd = -1;
+  /// Signals the child keeps ignored (every other disposition is reset to the
+  /// default): pidfile-run passes on what was ignored when it started (nohup), as
+  /// flock(1) does. Empty by default.
+  sigset_t keep_ignored = empty_signal_set();
 
   static constexpr int k_inherit = -2;
+  static sigset_t empty_signal_set() noexcept {
+    sigset_t s;
+    sigemptyset(&s);
+    return s;
+  }
 };
 
 /// Looks `name` up in PATH (a name with '/' is taken as given). Throws Error:

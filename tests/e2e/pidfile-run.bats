@@ -357,6 +357,17 @@ waits_then_runs() {
   assert_not_exist "$P"
 }
 
+@test "a HUP ignored at start (nohup) stays ignored for the command itself, as with flock(1)" {
+  # The command hangs itself up: under nohup it lives on and exits 0.
+  run timeout 20 nohup "$IPCAT" pidfile-run "$P" sh -c 'kill -HUP $$; echo alive >"$1"' sh "$D/alive" 3>&-
+  assert_success
+  assert_equal "$(cat "$D/alive")" alive
+  # Without nohup, HUP has its default action (128 + 1).
+  run timeout 20 "$IPCAT" pidfile-run "$P" sh -c 'kill -HUP $$; echo alive >"$1"' sh "$D/alive2" 3>&-
+  assert_equal "$status" 129
+  assert_not_exist "$D/alive2"
+}
+
 # on_pty SCRIPT KEYS: runs `ipcat pidfile-run $P SCRIPT` on a new pseudo-terminal
 # the way an interactive shell does: a session leader on the terminal (the "shell")
 # starts it in a process group of its own and makes that the terminal's foreground
