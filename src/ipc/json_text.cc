@@ -259,50 +259,72 @@ class Validator {
     return true;
   }
 
+  // The scanners below work on a local copy of the position (kept in a register
+  // across the loops) and store it back once.
   bool number() {
-    if (*m_p == '-') ++m_p;
-    if (m_p == m_end || !is_digit(*m_p)) return fail(unexpected("a digit in a number"));
-    if (*m_p == '0') {
-      ++m_p;
+    const char* p = m_p;
+    const char* const end = m_end;
+    auto digits = [&] {
+      while (p != end && is_digit(*p)) ++p;
+    };
+    if (*p == '-') ++p;
+    if (p == end || !is_digit(*p)) return fail_at(p, "a digit in a number");
+    if (*p == '0') {
+      ++p;
     } else {
-      while (m_p != m_end && is_digit(*m_p)) ++m_p;
+      digits();
     }
-    if (m_p != m_end && *m_p == '.') {
-      ++m_p;
-      if (m_p == m_end || !is_digit(*m_p)) return fail(unexpected("a digit after '.' in a number"));
-      while (m_p != m_end && is_digit(*m_p)) ++m_p;
+    if (p != end && *p == '.') {
+      ++p;
+      if (p == end || !is_digit(*p)) return fail_at(p, "a digit after '.' in a number");
+      digits();
     }
-    if (m_p != m_end && (*m_p == 'e' || *m_p == 'E')) {
-      ++m_p;
-      if (m_p != m_end && (*m_p == '+' || *m_p == '-')) ++m_p;
-      if (m_p == m_end || !is_digit(*m_p)) return fail(unexpected("a digit in a number's exponent"));
-      while (m_p != m_end && is_digit(*m_p)) ++m_p;
+    if (p != end && (*p == 'e' || *p == 'E')) {
+      ++p;
+      if (p != end && (*p == '+' || *p == '-')) ++p;
+      if (p == end || !is_digit(*p)) return fail_at(p, "a digit in a number's exponent");
+      digits();
     }
+    m_p = p;
     return true;
   }
 
+  bool fail_at(const char* p, const char* expected) {
+    m_p = p;
+    return fail(unexpected(expected));
+  }
+
   bool string() {
-    ++m_p;  // the opening '"'
+    const char* p = m_p + 1;  // past the opening '"'
+    const char* const end = m_end;
     for (;;) {
       // Eight bytes at a time while none of them ends the run (SWAR: a '"', a '\\',
       // a control character or a non-ASCII byte); a false alarm only drops to the
       // byte loop below. Long string values are most of a big message's bytes.
-      while (m_end - m_p >= 8 && plain8(m_p)) m_p += 8;
-      while (m_p != m_end && k_string_stops[static_cast<unsigned char>(*m_p)] == 0) ++m_p;
-      if (m_p == m_end) return fail("unexpected end of text inside a string");
-      auto c = static_cast<unsigned char>(*m_p);
+      while (end - p >= 8 && plain8(p)) p += 8;
+      while (p != end && k_string_stops[static_cast<unsigned char>(*p)] == 0) ++p;
+      if (p == end) {
+        m_p = p;
+        return fail("unexpected end of text inside a string");
+      }
+      auto c = static_cast<unsigned char>(*p);
       if (c == '"') {
-        ++m_p;
+        m_p = p + 1;
         return true;
       }
       if (c == '\\') {
+        m_p = p;
         if (!escape()) return false;
+        p = m_p;
         continue;
       }
-      if (c < 0x20) return fail(unexpected("no control character inside a string (escape it)"));
-      std::size_t n = utf8_sequence(reinterpret_cast<const unsigned char*>(m_p), static_cast<std::size_t>(m_end - m_p));
-      if (n == 0) return fail("invalid UTF-8 in a string");
-      m_p += n;
+      if (c < 0x20) return fail_at(p, "no control character inside a string (escape it)");
+      std::size_t n = utf8_sequence(reinterpret_cast<const unsigned char*>(p), static_cast<std::size_t>(end - p));
+      if (n == 0) {
+        m_p = p;
+        return fail("invalid UTF-8 in a string");
+      }
+      p += n;
     }
   }
 
