@@ -9,10 +9,31 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <string>
 #include <string_view>
 
+#include "ipc/json_text.h"
+
 namespace fuzz {
+
+/// The nesting limit the JSON targets run with. Built with
+/// -DIPCAT_FUZZ_NO_DEPTH_LIMIT it is gone, and the DOM built from deep input
+/// overflows the stack: json_diff_fuzz finds that within seconds, which is what
+/// the limit protects every subcommand from.
+#ifdef IPCAT_FUZZ_NO_DEPTH_LIMIT
+inline constexpr std::size_t k_limit = std::numeric_limits<std::size_t>::max();
+#else
+inline constexpr std::size_t k_limit = ipc::k_default_max_depth;
+#endif
+
+/// A property does not hold: libFuzzer keeps the input.
+[[noreturn]] inline void fail(const char* target, const char* what) {
+  std::fprintf(stderr, "%s: property violated: %s\n", target, what);
+  std::abort();
+}
 
 inline std::string amplify(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

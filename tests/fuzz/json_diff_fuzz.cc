@@ -27,16 +27,8 @@
 
 namespace {
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "json_diff_fuzz: property violated: %s\n", what);
-  std::abort();
-}
-
-#ifdef IPCAT_FUZZ_NO_DEPTH_LIMIT
-constexpr std::size_t k_limit = std::numeric_limits<std::size_t>::max();
-#else
-constexpr std::size_t k_limit = ipc::k_default_max_depth;
-#endif
+[[noreturn]] void fail(const char* what) { fuzz::fail("json_diff_fuzz", what); }
+using fuzz::k_limit;
 
 }  // namespace
 

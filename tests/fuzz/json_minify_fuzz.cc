@@ -24,16 +24,8 @@
 
 namespace {
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "json_minify_fuzz: property violated: %s\n", what);
-  std::abort();
-}
-
-#ifdef IPCAT_FUZZ_NO_DEPTH_LIMIT
-constexpr std::size_t k_limit = std::numeric_limits<std::size_t>::max();
-#else
-constexpr std::size_t k_limit = ipc::k_default_max_depth;
-#endif
+[[noreturn]] void fail(const char* what) { fuzz::fail("json_minify_fuzz", what); }
+using fuzz::k_limit;
 
 // The input without whitespace outside strings, by a separate, obvious walk.
 std::string strip_outside_strings(std::string_view s) {
