@@ -220,7 +220,13 @@ int run(TapArgs& a) {
     // no socket, or a refusing one.
     if (swap) {
       std::string w = swap->put_back();
-      if (!w.empty()) say("warning: " + w);
+      if (!w.empty()) {
+        say("warning: " + w);
+      } else {
+        // Clients still in the tap's backlog are taken during the grace: they must
+        // reach the daemon at its own name now, the aside name is gone.
+        proxy->set_upstream(ipc::local_sockaddr(ipc::parse_address("unix:" + swap->socket())));
+      }
     }
     proxy->stop(k_grace, drain, [&] {
       signals.cancel();

@@ -125,6 +125,10 @@ void TapProxy::stop(std::chrono::milliseconds grace, std::chrono::milliseconds d
   });
 }
 
+void TapProxy::set_upstream(const SockAddr& upstream) {
+  m_upstream = TapSession::Endpoint(upstream.get(), upstream.length);
+}
+
 void TapProxy::close_all() {
   // Copy: close() erases the session from the map.
   std::vector<std::shared_ptr<TapSession>> all;

@@ -46,6 +46,10 @@ class TapProxy {
   void stop(std::chrono::milliseconds grace, std::chrono::milliseconds drain, std::function<void()> on_stopped);
   /// Cuts every connection now (a second SIGINT).
   void close_all();
+  /// Where sessions accepted from now on connect. --in-place: once the daemon's
+  /// socket is back at its own name, clients still queued in the backlog reach it
+  /// there (the aside name no longer exists).
+  void set_upstream(const SockAddr& upstream);
 
   std::size_t connections() const noexcept { return m_sessions.size(); }
   const Listener& listener() const noexcept { return m_listener; }

@@ -38,6 +38,8 @@ class SocketSwap {
   /// The listener, now at `socket` (take it once).
   Listener take_listener();
   const std::string& aside() const noexcept { return m_aside; }
+  /// The daemon's own name, where its socket is again after put_back().
+  const std::string& socket() const noexcept { return m_socket; }
   /// Puts the daemon's socket back. Returns what went wrong, or "" when it is back.
   /// Idempotent.
   std::string put_back() noexcept;
