@@ -45,7 +45,8 @@ std::string body_from_words(const std::vector<std::string>& words, std::size_t m
     if (looks_like_json_body(only) || check.status == JsonCheck::Status::too_deep)
       throw Error(ErrorKind::invalid_input, "body: not valid JSON: " + check.why);
   }
-  // key -> value text, in the order keys first appear.
+  // key (as a JSON string, so keys that read the same are one) -> value text, in
+  // the order keys first appear.
   std::vector<std::pair<std::string, std::string>> members;
   for (const std::string& word : words) {
     auto eq = word.find('=');
@@ -61,17 +62,18 @@ std::string body_from_words(const std::vector<std::string>& words, std::size_t m
       if (!raw_json && !value.empty() && value.back() == '\n') value.pop_back();
     }
     std::string text = raw_json ? compact_or_throw(value, "item '" + key + "'", max_depth) : quote_json(value);
-    auto same = std::find_if(members.begin(), members.end(), [&](const auto& m) { return m.first == key; });
+    std::string key_text = quote_json(key);
+    auto same = std::find_if(members.begin(), members.end(), [&](const auto& m) { return m.first == key_text; });
     if (same != members.end()) {
       same->second = std::move(text);
     } else {
-      members.emplace_back(std::move(key), std::move(text));
+      members.emplace_back(std::move(key_text), std::move(text));
     }
   }
   std::string body = "{";
   for (const auto& [k, v] : members) {
     if (body.size() > 1) body += ',';
-    body += quote_json(k);
+    body += k;
     body += ':';
     body += v;
   }

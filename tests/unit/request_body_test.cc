@@ -72,6 +72,9 @@ TEST(RequestBody, ValuesAreByteExact) {
 TEST(RequestBody, ARepeatedItemKeyKeepsItsPlaceAndTakesTheLastValue) {
   EXPECT_EQ(body_from_words({"a=1", "b=2", "a:=3"}), "{\"a\":3,\"b\":\"2\"}");
   EXPECT_EQ(body_from_words({"k\"q=v"}), "{\"k\\\"q\":\"v\"}");
+  // Keys that read the same in JSON are one key (here: a byte that is not UTF-8
+  // becomes U+FFFD, which is also written out).
+  EXPECT_EQ(body_from_words({"a\xba=1", "a\xef\xbf\xbd=2"}), "{\"a\xef\xbf\xbd\":\"2\"}");
 }
 
 }  // namespace
