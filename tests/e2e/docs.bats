@@ -243,7 +243,10 @@ bash_complete() {
 # interactive zsh on a pseudo-terminal with compinit and our _ipcat on fpath.
 # compadd is wrapped to record every match it is given.
 zsh_complete() {
-  local out=$BATS_TEST_TMPDIR/zsh.$RANDOM
+  # A unique name: $RANDOM repeats in command substitutions, and a stale .done file
+  # from another call would return that call's matches.
+  local out
+  out=$(mktemp "$BATS_TEST_TMPDIR/zsh.XXXXXX")
   timeout 60 zsh -f "$BATS_FILE_TMPDIR/complete.zsh" "$ROOT/completions" "$out" "$1" | sed '/^$/d' | sort -u
 }
 
