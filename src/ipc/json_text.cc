@@ -90,9 +90,9 @@ class OpenContainers {
   void push(bool object) {
     std::size_t w = m_size / 64;
     if (w >= k_inline && m_more.size() <= w - k_inline) m_more.push_back(0);
-    std::uint64_t& bits = w < k_inline ? m_inline[w] : m_more[w - k_inline];
+    std::uint64_t* bits = w < k_inline ? &m_inline[w] : &m_more[w - k_inline];
     std::uint64_t mask = std::uint64_t{1} << (m_size % 64);
-    bits = object ? (bits | mask) : (bits & ~mask);
+    *bits = object ? (*bits | mask) : (*bits & ~mask);
     ++m_size;
   }
   void pop() noexcept { --m_size; }
