@@ -397,8 +397,15 @@ if pid == 0:
         if os.WIFSTOPPED(st):
             with open(child_file) as f:
                 child = int(f.read())
-            with open(f"/proc/{child}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
+            # The terminal's SIGTSTP reaches the command and ipcat at once, but each
+            # stops on its own schedule: wait (bounded, 5 s) for the command too.
+            deadline = time.monotonic() + 5
+            while True:
+                with open(f"/proc/{child}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+                if state == "T" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
             out.write(f"stopped\nchild-state {state}\n")
             os.kill(child, signal.SIGKILL)
             os.killpg(job, signal.SIGCONT)
