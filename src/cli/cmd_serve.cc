@@ -24,6 +24,7 @@
 #include "ipc/environment.h"
 #include "ipc/error.h"
 #include "ipc/exec_handler.h"
+#include "ipc/handler_report.h"
 #include "ipc/listener.h"
 #include "ipc/log.h"
 #include "ipc/auth.h"
@@ -51,6 +52,8 @@ struct ServeArgs {
   std::size_t max_handlers = 16;
   double timeout = 30;
   std::size_t max_output = 1024 * 1024;
+  std::size_t max_quoted = ipc::k_default_max_quoted;
+  bool cancel_on_disconnect = false;
   double idle_timeout = 0;
   double drain = 10;
   std::vector<std::string> allow_uid, allow_gid;
@@ -132,6 +135,12 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--max-output", a.max_output, "Largest handler reply in bytes; larger: BadHandlerOutput")
       ->default_val(a.max_output)
       ->check(count_check(1));
+  app.add_option("--max-quoted", a.max_quoted,
+                 "Bytes of a handler's output and of its stderr quoted in error replies and the log")
+      ->default_val(a.max_quoted)
+      ->check(count_check());
+  app.add_flag("--cancel-on-disconnect", a.cancel_on_disconnect,
+               "Stop (SIGTERM) the handlers of a client that closed its socket; default: they run to completion");
   app.add_option("--idle-timeout", a.idle_timeout, "Close connections idle this many seconds (0: never)")
       ->default_val(a.idle_timeout);
   app.add_option("--drain", a.drain, "On SIGTERM/SIGINT, seconds in-flight requests get to finish (0: no limit)")
@@ -151,7 +160,8 @@ void add_options(CLI::App& app, ServeArgs& a) {
       "HANDLER is exec'd directly, never through a shell. --mode request (default): one run per\n"
       "request, the request line on stdin, its stdout the reply (one JSON value; empty: no reply).\n"
       "--mode connection: one run per connection, stdin/stdout are the connection. --mode pool:\n"
-      "--workers long-lived runs, one reply line per request line (null: no reply).\n"
+      "--workers long-lived runs, one reply line per request line (null: no reply), each line\n"
+      "flushed at once (Python: print(..., flush=True) or python3 -u; sh: one printf per line).\n"
       "Put -- before HANDLER when its arguments start with '-'. Exit 0 after a clean shutdown.");
 }
 
@@ -184,6 +194,7 @@ std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const Se
     po.max_queue = a.max_queue;
     po.timeout = seconds_option(a.timeout, "--timeout");
     po.max_output = a.max_output;
+    po.max_quoted = a.max_quoted;
     po.name = name;
     auto pool = std::make_shared<ipc::PoolHandler>(io.get_executor(), std::move(po), log);
     pools.push_back(pool);
@@ -197,6 +208,7 @@ std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const Se
   eo.max_handlers = a.max_handlers;
   eo.timeout = seconds_option(a.timeout, "--timeout");
   eo.max_output = a.max_output;
+  eo.max_quoted = a.max_quoted;
   return std::make_shared<ipc::ExecHandler>(io.get_executor(), std::move(eo), log);
 }
 
@@ -287,6 +299,8 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   so.max_per_uid = a.max_per_uid;
   so.max_connections_per_uid = a.max_connections_per_uid;
   so.max_pending = a.max_pending;
+  so.max_quoted = a.max_quoted;
+  so.cancel_on_disconnect = a.cancel_on_disconnect;
   for (const auto& u : a.allow_uid) so.allow_uids.push_back(uid_option(u, "--allow-uid"));
   for (const auto& g : a.allow_gid) so.allow_gids.push_back(gid_option(g, "--allow-gid"));
   so.authkey = std::move(authkey);
@@ -295,6 +309,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   std::shared_ptr<ipc::Handler> handler;
   std::shared_ptr<ipc::StreamHandler> stream;
   std::string what;
+  std::vector<std::string> route_names;
   if (a.echo) {
     handler = std::make_shared<ipc::EchoHandler>();
     what = "--echo";
@@ -308,6 +323,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
       std::string name = r.substr(0, eq);
       if (routes.count(name) != 0) throw ipc::Error(ipc::ErrorKind::usage, "--route " + name + ": given twice");
       routes.emplace(name, line_handler(io, a, words, name, log, pools));
+      route_names.push_back(name);
       what += (what.empty() ? "" : ",") + name;
     }
     handler = std::make_shared<ipc::RouterHandler>(a.route_key, std::move(routes));
@@ -335,6 +351,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
     server_storage.emplace(io, std::move(listener), handler, so, log);
   }
   ipc::Server& server = *server_storage;
+  for (const auto& name : route_names) server.request_log().add_route(name);
   server.start();
   log.info("listening", {{"address", server.listener().display()}, {"mode", a.echo ? "echo" : a.mode}, {"handler", what}});
   if (address.kind == ipc::Address::Kind::tcp && !so.authkey)
@@ -367,7 +384,11 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   };
   wait_signal();
   io.run();
-  log.info("stopped", {{"address", server.listener().display()}});
+  // The totals of the run: requests by outcome, latency percentiles, per route.
+  std::vector<ipc::Log::Field> stopped{{"address", server.listener().display()}};
+  if (!stream)
+    for (auto& f : server.request_log().summary()) stopped.push_back(std::move(f));
+  log.write(ipc::LogLevel::info, "stopped", std::span<const ipc::Log::Field>(stopped));
   return k_ok;
 }
 

@@ -31,7 +31,8 @@ Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<Handler>
       m_options(std::move(options)),
       m_log(log),
       m_timer(io),
-      m_read_buffer(64 * 1024) {
+      m_read_buffer(64 * 1024),
+      m_request_log(log, m_options.max_quoted) {
   // Asio owns (and closes) its own duplicate; the Listener keeps the path.
   int fd = ::fcntl(m_listener.fd(), F_DUPFD_CLOEXEC, 3);
   if (fd < 0) throw_errno(m_listener.display() + ": dup", errno);
@@ -129,7 +130,7 @@ void Server::on_accept(Protocol::socket socket) {
   std::size_t limit = 0;
   const bool admitted = ok && admit_uid(peer, why, limit);
   if (m_stream && admitted) {
-    m_log.info("connection_accepted", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
+    m_log.info("connection_accepted", {{"connection", id}, {"peer", peer.describe()}});
     int fd = socket.release();
     set_nonblocking(fd, false);  // the child expects plain blocking stdio
     m_stream->serve(fd, id, peer, [this, peer] {
@@ -141,20 +142,20 @@ void Server::on_accept(Protocol::socket socket) {
   auto connection = std::make_shared<Connection>(*this, std::move(socket), id, peer);
   m_connections.emplace(connection.get(), connection);
   if (!ok) {
-    m_log.info("connection_refused", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
+    m_log.info("connection_refused", {{"connection", id}, {"peer", peer.describe()}});
     connection->refuse(encode(error_object("Forbidden", "peer " + peer.describe() + " is not allowed")));
     return;
   }
   if (!admitted) {
     m_overload_log.error(m_log, "connection_overloaded",
-                         {{"connection", std::to_string(id)}, {"peer", peer.describe()}, {"reason", why}});
+                         {{"connection", id}, {"peer", peer.describe()}, {"reason", why}});
     Json j = error_object("Overloaded", why);
     j["limit"] = limit;
     connection->refuse(encode(j));
     return;
   }
   connection->count_uid();
-  m_log.info("connection_accepted", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
+  m_log.info("connection_accepted", {{"connection", id}, {"peer", peer.describe()}});
   connection->start();
 }
 
@@ -174,9 +175,8 @@ void Server::stop(std::function<void()> on_stopped) {
   if (m_stopping) return;
   m_stopping = true;
   m_on_stopped = std::move(on_stopped);
-  m_log.info("shutting_down", {{"address", m_listener.display()},
-                               {"connections", std::to_string(m_connections.size())},
-                               {"in_flight", std::to_string(in_flight())}});
+  m_log.info("shutting_down",
+             {{"address", m_listener.display()}, {"connections", m_connections.size()}, {"in_flight", in_flight()}});
   boost::system::error_code ec;
   m_acceptor.close(ec);
   m_timer.cancel();
@@ -191,8 +191,7 @@ void Server::stop(std::function<void()> on_stopped) {
   m_timer.expires_after(m_options.drain);
   m_timer.async_wait([this](const boost::system::error_code& e) {
     if (e) return;
-    m_log.error("drain_timeout", {{"connections", std::to_string(m_connections.size())},
-                                  {"in_flight", std::to_string(in_flight())}});
+    m_log.error("drain_timeout", {{"connections", m_connections.size()}, {"in_flight", in_flight()}});
     // Killed requests are answered ShuttingDown; their connections close once that
     // is written. A client that does not read it gets k_final_grace, then is cut.
     if (m_handler) m_handler->abort_all();

@@ -30,6 +30,7 @@
 #include "ipc/json_lines.h"
 #include "ipc/listener.h"
 #include "ipc/log.h"
+#include "ipc/request_log.h"
 #include "ipc/stream_handler.h"
 
 namespace ipc {
@@ -61,6 +62,11 @@ struct ServerOptions {
   std::size_t max_connections_per_uid = 256;
   /// When set, every connection must pass the authkey handshake (auth.h) first.
   std::optional<AuthKey> authkey;
+  /// A client that closes its socket gets its running handlers stopped
+  /// (Handler::cancel); otherwise they run to completion (notify).
+  bool cancel_on_disconnect = false;
+  /// Bytes of an error message quoted in the request log (--max-quoted).
+  std::size_t max_quoted = 2048;
 };
 
 class Server {
@@ -82,6 +88,9 @@ class Server {
   bool stopping() const noexcept { return m_stopping; }
   std::size_t connections() const noexcept { return m_connections.size(); }
   const Listener& listener() const noexcept { return m_listener; }
+  /// The request log: one line per answered request, totals for the stopped line.
+  RequestLog& request_log() noexcept { return m_request_log; }
+  const RequestLog& request_log() const noexcept { return m_request_log; }
 
  private:
   friend class Connection;
@@ -115,6 +124,7 @@ class Server {
   std::unordered_map<uid_t, std::size_t> m_uid_connections;  // --max-connections-per-uid
   RateLimit m_accept_errors;  // EMFILE on accept: at most one log line a second
   RateLimit m_overload_log;   // connections refused Overloaded: the same
+  RequestLog m_request_log;
 };
 
 }  // namespace ipc
