@@ -77,7 +77,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
       return;
     }
     m_started = std::chrono::steady_clock::now();
-    m_pool.m_log.debug("worker_started", {pool_field(), {"worker", m_index}, {"pid", m_child->pid()}});
+    m_pool.m_log.debug("worker_started", {pool_field(), {"worker", m_index}, {"worker_pid", m_child->pid()}});
     read_loop();
     read_stderr();
     auto self = shared_from_this();
@@ -241,7 +241,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
   void log_stderr_line() {
     if (!trim(m_err_line).empty())
       m_pool.m_log.info("worker_stderr", {pool_field(), {"worker", m_index},
-                                          {"pid", m_child ? m_child->pid() : 0}, {"line", excerpt_head(m_err_line, m_pool.m_options.max_quoted)}});
+                                          {"worker_pid", m_child ? m_child->pid() : 0}, {"line", excerpt_head(m_err_line, m_pool.m_options.max_quoted)}});
     m_err_line.clear();
   }
 

@@ -34,12 +34,10 @@ void RequestLog::Counts::add(std::string_view outcome, std::chrono::nanoseconds 
 }
 
 Json RequestLog::Counts::json() const {
+  // A route's line in the summary: what an operator scans for.
   Json j = Json::object();
   j["requests"] = requests;
-  j["ok"] = ok;
   j["errors"] = errors;
-  j["notify"] = notify;
-  j["cancelled"] = cancelled;
   if (latency.count() > 0) {
     j["p50_ms"] = quantile_ms(latency, 0.5);
     j["p99_ms"] = quantile_ms(latency, 0.99);
@@ -76,7 +74,7 @@ void RequestLog::finished(std::uint64_t connection, std::uint64_t request, std::
   fields.emplace_back("connection", connection);
   fields.emplace_back("request", request);
   if (!outcome.method.empty()) fields.emplace_back("method", excerpt_head(outcome.method, 200));
-  if (outcome.pid > 0) fields.emplace_back("pid", outcome.pid);
+  if (outcome.pid > 0) fields.emplace_back("handler_pid", outcome.pid);
   fields.emplace_back("ms", duration_ms(took));
   fields.emplace_back("outcome", result);
   if (outcome.status >= 0) fields.emplace_back("status", outcome.status);

@@ -2,8 +2,8 @@
 /// RequestLog — `serve`'s one log line per finished request and the totals of its
 /// `stopped` line (man/ipcat.1, LOG).
 ///
-///   text: ipcat[1234]: request_done connection=1 request=2 method=status pid=4242 ms=3.214 outcome=ok status=0
-///   json: {...,"event":"request_done","connection":1,"request":2,"method":"status","pid":4242,"ms":3.214,...}
+///   text: ipcat[1234]: request_done connection=1 request=2 method=status handler_pid=4242 ms=3.214 outcome=ok status=0
+///   json: {...,"event":"request_done","connection":1,"request":2,"method":"status","handler_pid":4242,"ms":3.214,...}
 ///
 /// The outcome is `ok`, `notify` (no reply), `cancelled` (its client went away,
 /// --cancel-on-disconnect), or the type of the error reply, whoever made it
@@ -40,7 +40,8 @@ class RequestLog {
                 const Outcome& outcome);
 
   /// For the `stopped` line: requests, ok, errors, notify, cancelled, p50_ms,
-  /// p99_ms, and with routes the same per route ("routes").
+  /// p99_ms, and with routes an object "routes": per route its requests,
+  /// errors, p50_ms and p99_ms.
   std::vector<Log::Field> summary() const;
 
  private:

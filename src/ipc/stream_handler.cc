@@ -150,7 +150,7 @@ void StreamHandler::serve(int fd, std::uint64_t connection, const PeerInfo& peer
   }
   auto session = std::make_shared<Session>(*this, connection, std::move(child));
   m_sessions.emplace(connection, session);
-  m_log.debug("connection_child", {{"connection", connection}, {"pid", session->child().pid()}});
+  m_log.debug("connection_child", {{"connection", connection}, {"child_pid", session->child().pid()}});
   session->start(socket.get());
   // Ours goes now: the child's copy is the only one, so its exit is the client's EOF.
   socket.reset();
