@@ -158,7 +158,8 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
         // Keep only the tail: the last lines say what went wrong.
         self->m_stderr.append(self->m_err_buf.data(), n);
         const std::size_t keep = self->m_owner->m_options.max_quoted;
-        if (self->m_stderr.size() > 2 * keep) self->m_stderr.erase(0, self->m_stderr.size() - keep);
+        // Twice what is quoted: the tail can then start at a line.
+        if (self->m_stderr.size() > 2 * keep) self->m_stderr.erase(0, self->m_stderr.size() - 2 * keep);
         self->read_stderr();
         return;
       }

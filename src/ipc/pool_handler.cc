@@ -228,7 +228,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     const std::string_view bytes(m_err_buf.data(), n);
     const std::size_t keep = m_pool.m_options.max_quoted;
     m_stderr.append(bytes);
-    if (m_stderr.size() > 2 * keep) m_stderr.erase(0, m_stderr.size() - keep);
+    if (m_stderr.size() > 2 * keep) m_stderr.erase(0, m_stderr.size() - 2 * keep);  // tail from a line start
     for (char c : bytes) {
       if (c == '\n') {
         log_stderr_line();
