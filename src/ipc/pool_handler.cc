@@ -154,6 +154,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
                                                   " and was restarted" + hint);
       j["limit"] = static_cast<double>(opt.timeout.count()) / 1000.0;
       self->m_dying = true;  // before finish_job(), which hands out the next job
+      self->drain_stderr();
       self->finish_job(self->failure(std::move(j)), self->failure_outcome());
       self->m_pool.m_log.error("worker_timeout", {self->pool_field(), {"worker", self->m_index}});
       self->term_then_kill(gen);
@@ -338,6 +339,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
                                              {"output", excerpt_head(line, m_pool.m_options.max_quoted)}});
     m_dying = true;  // before finish_job(), which hands out the next job
     m_answer.reset();
+    drain_stderr();  // what it said before the bad line belongs in the reply
     if (m_job) {
       Outcome outcome = failure_outcome();
       outcome.output = excerpt_head(line, m_pool.m_options.max_quoted);
