@@ -23,6 +23,7 @@
 #include "ipc/client.h"
 #include "ipc/error.h"
 #include "ipc/json_lines.h"
+#include "ipc/log.h"
 #include "ipc/line_editor.h"
 #include "ipc/output_writer.h"
 #include "ipc/reply_rules.h"
@@ -265,7 +266,7 @@ int run(ConnectArgs& a) {
   co.backoff = seconds_option(a.backoff, "--backoff");
   if (a.verbose > 0) {
     co.on_retry = [&](const std::string& why, std::chrono::milliseconds wait) {
-      report(k_name, address.display() + ": " + why + "; retrying in " + std::to_string(wait.count()) + " ms");
+      report(k_name, address.display() + ": " + why + "; retrying in " + ipc::duration_text(wait));
     };
   }
   std::optional<ipc::AuthKey> key;

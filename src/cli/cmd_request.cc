@@ -21,6 +21,7 @@
 #include "ipc/client.h"
 #include "ipc/error.h"
 #include "ipc/json_lines.h"
+#include "ipc/log.h"
 #include "ipc/output_writer.h"
 #include "ipc/reply_rules.h"
 #include "ipc/request_body.h"
@@ -92,7 +93,7 @@ ipc::ClientConnection connect(const std::string& name, const RequestArgs& a, con
   co.backoff = seconds_option(a.backoff, "--backoff");
   if (a.verbose > 0) {
     co.on_retry = [&](const std::string& why, std::chrono::milliseconds wait) {
-      say(name, address.display() + ": " + why + "; retrying in " + std::to_string(wait.count()) + " ms");
+      say(name, address.display() + ": " + why + "; retrying in " + ipc::duration_text(wait));
     };
   }
   // The key is checked before connecting: a bad key file is the user's error, not the server's.
