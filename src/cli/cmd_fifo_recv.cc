@@ -19,10 +19,10 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
-#include "ipc/error.h"
-#include "ipc/fifo.h"
-#include "ipc/fifo_reader.h"
-#include "ipc/json_lines.h"
+#include "ipc/base/error.h"
+#include "ipc/fifo/fifo.h"
+#include "ipc/fifo/fifo_reader.h"
+#include "ipc/wire/json_lines.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).

@@ -19,11 +19,11 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
-#include "ipc/error.h"
-#include "ipc/fifo.h"
-#include "ipc/fifo_writer.h"
-#include "ipc/json_lines.h"
-#include "ipc/request_body.h"
+#include "ipc/base/error.h"
+#include "ipc/fifo/fifo.h"
+#include "ipc/fifo/fifo_writer.h"
+#include "ipc/wire/json_lines.h"
+#include "ipc/wire/request_body.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).

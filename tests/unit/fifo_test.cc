@@ -1,4 +1,4 @@
-#include "ipc/fifo.h"
+#include "ipc/fifo/fifo.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "ipc/error.h"
-#include "ipc/fifo_reader.h"
-#include "ipc/fifo_writer.h"
+#include "ipc/base/error.h"
+#include "ipc/fifo/fifo_reader.h"
+#include "ipc/fifo/fifo_writer.h"
 
 namespace {
 

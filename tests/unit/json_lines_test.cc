@@ -1,4 +1,4 @@
-#include "ipc/json_lines.h"
+#include "ipc/wire/json_lines.h"
 
 #include <gtest/gtest.h>
 
