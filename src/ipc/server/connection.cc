@@ -4,7 +4,7 @@
 
 #include "ipc/wire/auth.h"
 #include "ipc/wire/json_text.h"
-#include "ipc/server/server.h"
+#include "ipc/wire/json_value.h"
 
 namespace asio = boost::asio;
 
@@ -26,17 +26,17 @@ bool looks_like_http(std::string_view line) {
 
 }  // namespace
 
-Connection::Connection(Server& server, Socket socket, std::uint64_t id, PeerInfo peer)
-    : m_server(server),
+Connection::Connection(const ConnectionContext& context, Socket socket, std::uint64_t id, PeerInfo peer)
+    : m_ctx(context),
       m_socket(std::move(socket)),
       m_id(id),
       m_peer(std::move(peer)),
-      m_decoder(server.m_options.max_line) {}
+      m_decoder(context.options.max_line) {}
 
 void Connection::start() {
   boost::system::error_code ec;
   m_socket.non_blocking(true, ec);
-  if (m_server.m_options.authkey) start_handshake();
+  if (m_ctx.options.authkey) start_handshake();
   arm_idle_timer();
   wait_readable();
 }
@@ -51,17 +51,17 @@ void Connection::start_handshake() {
   m_handshake_timer->expires_after(k_handshake_timeout);
   m_handshake_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->m_closed || self->m_nonce.empty()) return;
-    self->m_server.m_log.info("handshake_timeout", {{"connection", std::to_string(self->m_id)}, {"peer", self->m_peer.describe()}});
+    self->m_ctx.log.info("handshake_timeout", {{"connection", std::to_string(self->m_id)}, {"peer", self->m_peer.describe()}});
     self->close();
   });
 }
 
 void Connection::on_handshake_line(std::string_view line) {
   auto response = parse_client_response(line);
-  const AuthKey& key = *m_server.m_options.authkey;
+  const AuthKey& key = *m_ctx.options.authkey;
   if (!response || !key.verify(m_nonce, response->response)) {
     m_nonce.clear();
-    m_server.m_log.info("authentication_failed", {{"connection", std::to_string(m_id)}, {"peer", m_peer.describe()}});
+    m_ctx.log.info("authentication_failed", {{"connection", std::to_string(m_id)}, {"peer", m_peer.describe()}});
     m_read_done = true;
     add_final(encode(error_object("Forbidden", "authentication failed")));
     return;
@@ -91,7 +91,7 @@ void Connection::close() {
   if (m_idle_timer) m_idle_timer->cancel();
   if (m_handshake_timer) m_handshake_timer->cancel();
   m_unsent.clear();
-  m_server.connection_closed(this);
+  m_ctx.closed(*this);
 }
 
 void Connection::wait_readable() {
@@ -109,7 +109,7 @@ void Connection::wait_readable() {
 }
 
 void Connection::on_readable() {
-  auto& buf = m_server.m_read_buffer;
+  auto& buf = m_ctx.read_buffer;
   boost::system::error_code ec;
   std::size_t n = m_socket.read_some(asio::buffer(buf), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -137,7 +137,7 @@ void Connection::process_lines() {
   // re-enter this loop, or 10,000 buffered lines would nest 10,000 calls deep.
   if (m_processing) return;
   m_processing = true;
-  const ServerOptions& o = m_server.m_options;
+  const ServerOptions& o = m_ctx.options;
   while (!m_close_after_flush && !m_closed) {
     // Backpressure: leave the rest in the decoder until replies drain.
     if (!has_room()) break;
@@ -150,7 +150,7 @@ void Connection::process_lines() {
       if (looks_like_http(r.line)) {
         // Closed at once, no reply, no handler: a web page's POST to a loopback
         // port must not get its body run as a request.
-        m_server.m_log.info("http_request_refused", {{"connection", std::to_string(m_id)}, {"peer", m_peer.describe()}});
+        m_ctx.log.info("http_request_refused", {{"connection", std::to_string(m_id)}, {"peer", m_peer.describe()}});
         close();
         break;
       }
@@ -162,7 +162,7 @@ void Connection::process_lines() {
     } else if (r.status == LineDecoder::Status::too_long) {
       Json j = error_object("LineTooLong", "request line exceeds --max-line (" + std::to_string(o.max_line) + " bytes)");
       j["limit"] = o.max_line;
-      m_server.m_log.error("line_too_long", {{"connection", std::to_string(m_id)}, {"limit", std::to_string(o.max_line)}});
+      m_ctx.log.error("line_too_long", {{"connection", std::to_string(m_id)}, {"limit", std::to_string(o.max_line)}});
       m_read_done = true;  // framing is lost
       add_final(encode(j));
       break;
@@ -180,21 +180,25 @@ void Connection::submit(std::string_view line) {
   // Validated byte-exact and without recursion (man/ipcat.1, WIRE PROTOCOL): the
   // handler gets the line as the client wrote it.
   line = strip_bom(line);  // dropped, as on every path
-  JsonCheck check = check_json(line, m_server.m_options.max_depth);
+  JsonCheck check = check_json(line, m_ctx.options.max_depth);
   if (!check) {
-    m_server.m_log.debug("parse_error", {{"connection", std::to_string(m_id)}, {"reason", check.why}});
+    m_ctx.log.debug("parse_error", {{"connection", std::to_string(m_id)}, {"reason", check.why}});
     Json j = error_object("ParseError", "request is not valid JSON: " + check.why);
-    if (check.status == JsonCheck::Status::too_deep) j["limit"] = m_server.m_options.max_depth;
+    if (check.status == JsonCheck::Status::too_deep) j["limit"] = m_ctx.options.max_depth;
     on_reply(seq, encode(j));
     return;
   }
   RequestContext ctx{m_id, m_requests, &m_peer, check.compact};
-  if (m_server.m_log.enabled(LogLevel::debug))
-    m_server.m_log.debug("request", {{"connection", std::to_string(m_id)}, {"request", std::to_string(m_requests)}});
+  if (m_ctx.handler == nullptr) {  // only refused connections have none, and they never read
+    close();
+    return;
+  }
+  if (m_ctx.log.enabled(LogLevel::debug))
+    m_ctx.log.debug("request", {{"connection", std::to_string(m_id)}, {"request", std::to_string(m_requests)}});
   // --max-per-uid: one user cannot take every handler slot from the others.
-  const std::size_t per_uid = m_server.m_options.max_per_uid;
+  const std::size_t per_uid = m_ctx.options.max_per_uid;
   if (per_uid > 0 && m_peer.is_unix) {
-    std::size_t& busy = m_server.m_per_uid[m_peer.uid];
+    const std::size_t busy = m_ctx.requests_per_uid.held(m_peer.uid);
     if (busy >= per_uid) {
       Json j = error_object("Overloaded", "uid " + std::to_string(m_peer.uid) + " has " + std::to_string(busy) +
                                               " requests in flight (--max-per-uid " + std::to_string(per_uid) + ")");
@@ -202,17 +206,14 @@ void Connection::submit(std::string_view line) {
       on_reply(seq, encode(j));
       return;
     }
-    ++busy;
+    m_ctx.requests_per_uid.add(m_peer.uid);
   }
   // --max-pending's byte half: counted until the reply comes.
   const std::size_t bytes = line.size();
   m_waiting_bytes += bytes;
-  m_server.m_handler->handle(ctx, line, [self = shared_from_this(), seq, bytes](Reply reply) {
+  m_ctx.handler->handle(ctx, line, [self = shared_from_this(), seq, bytes](Reply reply) {
     self->m_waiting_bytes -= bytes;
-    if (self->m_server.m_options.max_per_uid > 0 && self->m_peer.is_unix) {
-      auto it = self->m_server.m_per_uid.find(self->m_peer.uid);
-      if (it != self->m_server.m_per_uid.end() && --it->second == 0) self->m_server.m_per_uid.erase(it);
-    }
+    if (self->m_ctx.options.max_per_uid > 0 && self->m_peer.is_unix) self->m_ctx.requests_per_uid.remove(self->m_peer.uid);
     self->on_reply(seq, std::move(reply));
   });
 }
@@ -232,7 +233,7 @@ void Connection::on_reply(std::uint64_t seq, Reply reply) {
     flush();
     maybe_resume_or_close();
   }
-  m_server.check_stopped();
+  m_ctx.answered();
 }
 
 void Connection::flush() {
@@ -273,7 +274,7 @@ void Connection::do_write() {
 }
 
 bool Connection::has_room() const noexcept {
-  const ServerOptions& o = m_server.m_options;
+  const ServerOptions& o = m_ctx.options;
   return m_slots.size() - m_head < o.max_pending && m_waiting_bytes < o.max_pending_bytes &&
          m_unsent.size() < o.max_unsent;
 }
@@ -293,7 +294,7 @@ void Connection::maybe_resume_or_close() {
 }
 
 void Connection::arm_idle_timer() {
-  auto timeout = m_server.m_options.idle_timeout;
+  auto timeout = m_ctx.options.idle_timeout;
   if (timeout.count() <= 0) return;
   if (!m_idle_timer) m_idle_timer = std::make_unique<asio::steady_timer>(m_socket.get_executor());
   m_idle_timer->expires_after(timeout);
@@ -303,7 +304,7 @@ void Connection::arm_idle_timer() {
       self->arm_idle_timer();  // busy, not idle
       return;
     }
-    self->m_server.m_log.info("idle_timeout", {{"connection", std::to_string(self->m_id)}});
+    self->m_ctx.log.info("idle_timeout", {{"connection", std::to_string(self->m_id)}});
     self->close();
   });
 }

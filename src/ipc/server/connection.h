@@ -23,19 +23,42 @@
 #include <string>
 #include <vector>
 
-#include "ipc/server/handler.h"
-#include "ipc/wire/json_lines.h"
+#include <functional>
+#include <string_view>
+
 #include "ipc/net/peer.h"
+#include "ipc/server/handler.h"
+#include "ipc/server/log.h"
+#include "ipc/server/options.h"
+#include "ipc/server/uid_counter.h"
+#include "ipc/wire/line_decoder.h"
 
 namespace ipc {
 
-class Server;
+class Connection;
+
+/// What a Connection uses of its owner (the Server, or a test); it must outlive
+/// every Connection made with it. All of it is used on the one io_context thread.
+struct ConnectionContext {
+  const ServerOptions& options;
+  const Log& log;
+  /// Answers the requests; null for a connection that is only refused.
+  Handler* handler = nullptr;
+  /// Lent for each read: idle connections hold no read buffer.
+  std::vector<char>& read_buffer;
+  /// Requests in flight per uid, counted against options.max_per_uid.
+  UidCounter& requests_per_uid;
+  /// The connection has closed (called once); the owner may now drop it.
+  std::function<void(Connection&)> closed;
+  /// A request was answered (the owner may be waiting for in-flight work to end).
+  std::function<void()> answered;
+};
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Socket = boost::asio::generic::stream_protocol::socket;
 
-  Connection(Server& server, Socket socket, std::uint64_t id, PeerInfo peer);
+  Connection(const ConnectionContext& context, Socket socket, std::uint64_t id, PeerInfo peer);
 
   void start();
   /// Sends one final error reply, then closes (refused peers).
@@ -72,7 +95,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_handshake();
   void on_handshake_line(std::string_view line);
 
-  Server& m_server;
+  const ConnectionContext& m_ctx;
   Socket m_socket;
   std::uint64_t m_id;
   PeerInfo m_peer;

@@ -10,6 +10,7 @@
 #include "ipc/server/connection.h"
 #include "ipc/base/error.h"
 #include "ipc/base/fd.h"
+#include "ipc/wire/json_value.h"
 
 namespace asio = boost::asio;
 using Protocol = asio::generic::stream_protocol;
@@ -31,7 +32,8 @@ Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<Handler>
       m_options(std::move(options)),
       m_log(log),
       m_timer(io),
-      m_read_buffer(64 * 1024) {
+      m_read_buffer(64 * 1024),
+      m_context(connection_context()) {
   // Asio owns (and closes) its own duplicate; the Listener keeps the path.
   int fd = ::fcntl(m_listener.fd(), F_DUPFD_CLOEXEC, 3);
   if (fd < 0) throw_errno(m_listener.display() + ": dup", errno);
@@ -42,7 +44,17 @@ Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<Handler>
 Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<StreamHandler> stream, ServerOptions options,
                const Log& log)
     : Server(io, std::move(listener), std::shared_ptr<Handler>(), std::move(options), log) {
-  m_stream = std::move(stream);
+  m_stream = std::move(stream);  // its connections are only ever refused ones: m_context.handler stays null
+}
+
+ConnectionContext Server::connection_context() {
+  return ConnectionContext{m_options,
+                           m_log,
+                           m_handler.get(),
+                           m_read_buffer,
+                           m_per_uid,
+                           [this](Connection& c) { connection_closed(&c); },
+                           [this] { check_stopped(); }};
 }
 
 Server::~Server() {
@@ -97,7 +109,7 @@ bool Server::allowed(const PeerInfo& peer) const {
 bool Server::admit_uid(const PeerInfo& peer, std::string& why, std::size_t& limit) {
   if (!peer.is_unix) return true;
   const std::string uid = std::to_string(peer.uid);
-  std::size_t& held = m_uid_connections[peer.uid];
+  const std::size_t held = m_uid_connections.held(peer.uid);
   if (m_options.max_connections_per_uid > 0 && held >= m_options.max_connections_per_uid) {
     limit = m_options.max_connections_per_uid;
     why = "uid " + uid + " has " + std::to_string(held) + " connections open (--max-connections-per-uid " +
@@ -107,17 +119,13 @@ bool Server::admit_uid(const PeerInfo& peer, std::string& why, std::size_t& limi
     why = "uid " + uid + " has " + std::to_string(held) + " connections in flight (--max-per-uid " +
           std::to_string(limit) + ")";
   } else {
-    ++held;
+    m_uid_connections.add(peer.uid);
     return true;
   }
-  if (held == 0) m_uid_connections.erase(peer.uid);
   return false;
 }
 
-void Server::release_uid(const PeerInfo& peer) {
-  auto it = m_uid_connections.find(peer.uid);
-  if (it != m_uid_connections.end() && --it->second == 0) m_uid_connections.erase(it);
-}
+void Server::release_uid(const PeerInfo& peer) { m_uid_connections.remove(peer.uid); }
 
 void Server::on_accept(Protocol::socket socket) {
   // Asio accepts without SOCK_CLOEXEC: fix that before anything can fork.
@@ -138,7 +146,7 @@ void Server::on_accept(Protocol::socket socket) {
     });
     return;
   }
-  auto connection = std::make_shared<Connection>(*this, std::move(socket), id, peer);
+  auto connection = std::make_shared<Connection>(m_context, std::move(socket), id, peer);
   m_connections.emplace(connection.get(), connection);
   if (!ok) {
     m_log.info("connection_refused", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});

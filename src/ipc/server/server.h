@@ -25,43 +25,16 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ipc/wire/auth.h"
-#include "ipc/server/handler.h"
-#include "ipc/wire/json_lines.h"
 #include "ipc/net/listener.h"
-#include "ipc/server/log.h"
+#include "ipc/server/connection.h"
+#include "ipc/server/handler.h"
 #include "ipc/server/handlers/stream_handler.h"
+#include "ipc/server/log.h"
+#include "ipc/server/options.h"
+#include "ipc/server/uid_counter.h"
 
 namespace ipc {
 
-class Connection;
-
-struct ServerOptions {
-  std::size_t max_line = k_default_max_line;
-  /// Deepest nesting of a request (ParseError with "limit" beyond it).
-  std::size_t max_depth = k_default_max_depth;
-  std::size_t max_connections = 1024;
-  std::chrono::milliseconds idle_timeout{0};  ///< 0: off
-  std::chrono::milliseconds drain{10000};
-  /// Requests waiting for their reply on one connection before it stops reading
-  /// (backpressure, --max-pending) ...
-  std::size_t max_pending = 64;
-  /// ... or bytes of those requests (every mode): what a client sends never
-  /// costs more memory than this per connection.
-  std::size_t max_pending_bytes = 4 * 1024 * 1024;
-  /// Reply bytes waiting for a slow reader before its connection stops reading.
-  std::size_t max_unsent = 4 * 1024 * 1024;
-  std::vector<uid_t> allow_uids;  ///< empty: anyone the socket mode lets in
-  std::vector<gid_t> allow_gids;
-  /// Requests in flight per peer uid (Unix sockets); beyond it: Overloaded. 0: off.
-  /// In --mode connection a connection's child is its one request.
-  std::size_t max_per_uid = 0;
-  /// Connections one peer uid holds (Unix sockets); beyond it the new one gets
-  /// Overloaded and is closed, so one user cannot lock the others out. 0: off.
-  std::size_t max_connections_per_uid = 256;
-  /// When set, every connection must pass the authkey handshake (auth.h) first.
-  std::optional<AuthKey> authkey;
-};
 
 class Server {
  public:
@@ -71,6 +44,8 @@ class Server {
   Server(boost::asio::io_context& io, Listener listener, std::shared_ptr<StreamHandler> stream, ServerOptions options,
          const Log& log);
   ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
   /// Starts accepting.
   void start();
@@ -84,11 +59,11 @@ class Server {
   const Listener& listener() const noexcept { return m_listener; }
 
  private:
-  friend class Connection;
   void do_accept();
   void on_accept(boost::asio::generic::stream_protocol::socket socket);
   bool allowed(const PeerInfo& peer) const;
   void connection_closed(Connection* connection);
+  ConnectionContext connection_context();
   /// Counts a new connection of `peer` against --max-connections-per-uid (and, in
   /// connection mode, --max-per-uid). False, with the refusal in `why`, when over.
   bool admit_uid(const PeerInfo& peer, std::string& why, std::size_t& limit);
@@ -111,8 +86,9 @@ class Server {
   std::function<void()> m_on_stopped;
   boost::asio::steady_timer m_timer;  // accept retry after EMFILE; drain deadline
   std::vector<char> m_read_buffer;    // shared by all connections (one thread)
-  std::unordered_map<uid_t, std::size_t> m_per_uid;  // requests in flight per uid (--max-per-uid)
-  std::unordered_map<uid_t, std::size_t> m_uid_connections;  // --max-connections-per-uid
+  UidCounter m_per_uid;               // requests in flight per uid (--max-per-uid)
+  UidCounter m_uid_connections;       // --max-connections-per-uid
+  ConnectionContext m_context;        // what every Connection uses of this Server
   RateLimit m_accept_errors;  // EMFILE on accept: at most one log line a second
   RateLimit m_overload_log;   // connections refused Overloaded: the same
 };
