@@ -129,9 +129,9 @@ int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& re
   const bool timed = o.timeout_seconds && *o.timeout_seconds > 0;
   auto idle_deadline = [&] {
     // A limit: 0 is none, as without --timeout (man/ipcat.1, "Durations").
-    return timed ? ipc::deadline_after(*o.timeout_seconds) : ipc::TimeLimit{};
+    return timed ? ipc::Deadline::after_seconds(*o.timeout_seconds) : ipc::Deadline::never();
   };
-  ipc::TimeLimit deadline = idle_deadline();
+  ipc::Deadline deadline = idle_deadline();
   int status = k_ok;
   while (o.follow || printed < o.count) {
     // Output waits only while more lines are at hand: a consumer loop sees each

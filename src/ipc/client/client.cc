@@ -68,14 +68,6 @@ Address client_address(const std::string& text) {
   return parse_address(text);
 }
 
-int Deadline::remaining_ms() const {
-  if (m_never) return -1;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_at - Clock::now()).count();
-  if (left <= 0) return 0;
-  // Round up, so a poll never returns just before the deadline and spins.
-  return static_cast<int>(std::min<long long>(left + 1, 1 << 30));
-}
-
 ClientConnection ClientConnection::connect(const Address& address, const ConnectOptions& options,
                                            const Deadline& deadline) {
   std::vector<SockAddr> targets;
@@ -216,7 +208,6 @@ PeerInfo ClientConnection::server_peer() const { return peer_of(m_fd.get(), m_di
 
 void pipeline(ClientConnection& conn, int input_fd, const PipelineHooks& hooks,
               std::optional<std::chrono::milliseconds> progress) {
-  using Clock = std::chrono::steady_clock;
   LineDecoder input(64 * 1024 * 1024);
   std::string out;
   std::size_t out_sent = 0;  // the first out_sent bytes of `out` are sent

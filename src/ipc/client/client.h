@@ -14,31 +14,12 @@
 #include <string_view>
 
 #include "ipc/net/address.h"
+#include "ipc/base/deadline.h"
 #include "ipc/base/fd.h"
 #include "ipc/wire/json_lines.h"
 #include "ipc/net/peer.h"
 
 namespace ipc {
-
-class Deadline {
- public:
-  using Clock = std::chrono::steady_clock;
-  explicit Deadline(std::chrono::milliseconds in) : m_at(Clock::now() + in) {}
-  /// No limit: waits for ever (a --timeout of 0).
-  static Deadline never() { return Deadline(); }
-  /// A limit of `in` from now, or never() when `in` is nullopt.
-  static Deadline after(std::optional<std::chrono::milliseconds> in) { return in ? Deadline(*in) : never(); }
-  /// Milliseconds left, at least 0, or -1 for never(); for poll().
-  int remaining_ms() const;
-  bool expired() const { return !m_never && Clock::now() >= m_at; }
-  bool is_never() const noexcept { return m_never; }
-  Clock::time_point at() const { return m_at; }
-
- private:
-  Deadline() : m_at(Clock::time_point::max()), m_never(true) {}
-  Clock::time_point m_at;
-  bool m_never = false;
-};
 
 /// The address a client connects to: parse_address(text), except that a bare
 /// name of an existing socket file is that path (`ipcat request mpvsocket`).

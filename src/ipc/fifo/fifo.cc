@@ -145,7 +145,7 @@ void FifoRemover::remove_now() noexcept {
   }
 }
 
-Fd open_fifo_writer(const std::string& path, const TimeLimit& wait, const StopSignals* stop, mode_t mode) {
+Fd open_fifo_writer(const std::string& path, const std::optional<Deadline>& wait, const StopSignals* stop, mode_t mode) {
   using namespace std::chrono_literals;
   Clock::duration interval = 10ms;
   for (;;) {
@@ -156,12 +156,11 @@ Fd open_fifo_writer(const std::string& path, const TimeLimit& wait, const StopSi
     if (err == EINTR) continue;
     if (err != ENXIO) throw_open_error(path, err);
     if (!wait) throw Error(ErrorKind::refused, path + ": no reader on FIFO");
-    Clock::time_point now = Clock::now();
-    if (now >= *wait)
+    if (wait->expired())
       throw Error(ErrorKind::timeout, path + ": timed out waiting for a reader on the FIFO");
     // Polling is the only portable way to learn that a reader opened the FIFO; the
     // interval stays short so a reader that appears is noticed within 100 ms.
-    if (wait_fd(-1, 0, std::min(now + interval, *wait), stop) == Wait::stopped)
+    if (wait_fd(-1, 0, wait->min(Deadline(std::chrono::duration_cast<std::chrono::milliseconds>(interval))), stop) == Wait::stopped)
       throw_interrupted(path);
     interval = std::min<Clock::duration>(interval * 2, 100ms);
   }

@@ -19,7 +19,8 @@
 #include <utility>
 
 #include "ipc/base/fd.h"
-#include "ipc/base/fifo_wait.h"
+#include "ipc/base/stop_signals.h"
+#include "ipc/base/write_all.h"
 
 namespace ipc {
 
@@ -87,7 +88,7 @@ class FifoRemover {
 /// Never through a symlink (O_NOFOLLOW), and the FIFO opened is checked as
 /// ensure_fifo() checks it, against `mode`. Also throws not_found / permission /
 /// cannot_create (not a FIFO).
-Fd open_fifo_writer(const std::string& path, const TimeLimit& wait, const StopSignals* stop,
+Fd open_fifo_writer(const std::string& path, const std::optional<Deadline>& wait, const StopSignals* stop,
                     mode_t mode = k_default_fifo_mode);
 
 /// Opens an existing FIFO for reading, non-blocking and close-on-exec. It is opened

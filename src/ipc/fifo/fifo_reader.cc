@@ -29,7 +29,7 @@ FifoReader::FifoReader(Fd fd, std::string name, const ReaderOptions& options)
       m_chunk(k_chunk),
       m_peek(options.peek) {}
 
-FifoReader::Event FifoReader::next(const TimeLimit& deadline, const StopSignals* stop) {
+FifoReader::Event FifoReader::next(const Deadline& deadline, const StopSignals* stop) {
   if (m_remaining == 0)
     throw Error(ErrorKind::internal, m_name + ": read past the messages asked for");
   for (;;) {

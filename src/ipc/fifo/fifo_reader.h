@@ -33,7 +33,8 @@
 #include <vector>
 
 #include "ipc/base/fd.h"
-#include "ipc/base/fifo_wait.h"
+#include "ipc/base/stop_signals.h"
+#include "ipc/base/write_all.h"
 #include "ipc/wire/json_lines.h"
 
 namespace ipc {
@@ -66,7 +67,7 @@ class FifoReader {
   /// The next message or invalid line (blank lines are skipped), or timeout when the
   /// deadline passes first, or stopped on a stop signal. Not to be called once
   /// `limit` messages were taken. Throws Error io on a read failure.
-  Event next(const TimeLimit& deadline, const StopSignals* stop);
+  Event next(const Deadline& deadline, const StopSignals* stop);
 
   /// A complete line is buffered: next() will not wait (a moment to keep output queued).
   bool line_ready() const noexcept;

@@ -102,7 +102,7 @@ std::size_t send_lines(int in_fd, FifoWriter& writer, std::string_view in_name) 
   };
 
   while (!eof) {
-    if (wait_fd(in_fd, POLLIN, std::nullopt, writer.stop()) == Wait::stopped)
+    if (wait_fd(in_fd, POLLIN, Deadline::never(), writer.stop()) == Wait::stopped)
       throw_interrupted(in_name);
     ssize_t n = ::read(in_fd, chunk.data(), chunk.size());
     if (n < 0) {

@@ -16,7 +16,8 @@
 #include <string_view>
 
 #include "ipc/base/fd.h"
-#include "ipc/base/fifo_wait.h"
+#include "ipc/base/stop_signals.h"
+#include "ipc/base/write_all.h"
 #include "ipc/wire/json_text.h"
 
 namespace ipc {

@@ -1,5 +1,6 @@
 #pragma once
-/// Waiting on a descriptor with a deadline, stoppable by signals without races.
+/// StopSignals and wait_fd — waiting on a descriptor until a Deadline, stoppable by
+/// SIGINT/SIGTERM/SIGHUP without races.
 ///
 /// The FIFO commands block for long times (a reader waiting for writers, a sender
 /// waiting for room in the pipe) and must still end cleanly on SIGINT/SIGTERM/SIGHUP:
@@ -19,19 +20,12 @@
 #include <csignal>
 #include <initializer_list>
 #include <optional>
-#include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "ipc/base/deadline.h"
+
 namespace ipc {
-
-using Clock = std::chrono::steady_clock;
-/// A point in time to give up at; nullopt waits forever.
-using TimeLimit = std::optional<Clock::time_point>;
-
-/// A deadline `seconds` from now (clamped to a year, so huge values cannot overflow).
-TimeLimit deadline_after(double seconds);
 
 /// Blocks the given signals in the calling thread and records the first one that
 /// arrives. One instance at a time per process (the handler writes a static flag).
@@ -74,17 +68,7 @@ enum class Wait { ready, timeout, stopped };
 /// Waits until `fd` is ready for `events` (POLLIN / POLLOUT; errors and hang-ups count
 /// as ready: the next read/write reports them), the deadline passes, or a stop signal
 /// arrives. fd < 0 just sleeps until the deadline. EINTR from other signals is retried.
-Wait wait_fd(int fd, short events, const TimeLimit& deadline, const StopSignals* stop);
+Wait wait_fd(int fd, short events, const Deadline& deadline, const StopSignals* stop);
 
-/// Writes all of `data` to `fd`, blocking or not (EAGAIN waits for POLLOUT), across
-/// short writes and EINTR. `name` is what messages call the descriptor. Returns the
-/// number of write() calls made. Throws Error: io ("NAME: broken pipe" when the reader
-/// is gone; the caller must ignore SIGPIPE), or io "NAME: interrupted" when a stop
-/// signal arrived (the caller tells it from a failure by stop->received()).
-std::size_t write_all(int fd, std::string_view data, std::string_view name,
-                      const StopSignals* stop);
-
-/// The Error thrown when a stop signal ended a blocking call on `name`.
-[[noreturn]] void throw_interrupted(std::string_view name);
 
 }  // namespace ipc

@@ -1,9 +1,8 @@
-#include "ipc/base/fifo_wait.h"
+#include "ipc/base/stop_signals.h"
 
 #include <pthread.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 #include "ipc/base/error.h"
@@ -25,13 +24,6 @@ timespec to_timespec(Clock::duration d) {
 }
 
 }  // namespace
-
-TimeLimit deadline_after(double seconds) {
-  constexpr double k_year = 365.0 * 24 * 3600;
-  double s = std::clamp(seconds, 0.0, k_year);
-  return Clock::now() +
-         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
 
 StopSignals::StopSignals(std::initializer_list<int> signals) {
   s_received = 0;
@@ -98,13 +90,13 @@ void StopSignals::reraise() const {
   pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
 }
 
-Wait wait_fd(int fd, short events, const TimeLimit& deadline, const StopSignals* stop) {
+Wait wait_fd(int fd, short events, const Deadline& deadline, const StopSignals* stop) {
   for (;;) {
     if (stop != nullptr && stop->received() != 0) return Wait::stopped;
     timespec ts{};
     timespec* tsp = nullptr;
-    if (deadline) {
-      ts = to_timespec(*deadline - Clock::now());
+    if (!deadline.is_never()) {
+      ts = to_timespec(deadline.at() - Clock::now());
       tsp = &ts;
     }
     pollfd p{fd, events, 0};
@@ -113,41 +105,11 @@ Wait wait_fd(int fd, short events, const TimeLimit& deadline, const StopSignals*
     if (n > 0) return Wait::ready;
     if (n == 0) {
       // ppoll may wake a little early on a coarse clock: only the deadline decides.
-      if (deadline && Clock::now() >= *deadline) return Wait::timeout;
+      if (deadline.expired()) return Wait::timeout;
       continue;
     }
     if (errno != EINTR) throw_errno("ppoll", errno);
   }
-}
-
-std::size_t write_all(int fd, std::string_view data, std::string_view name,
-                      const StopSignals* stop) {
-  std::size_t calls = 0;
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    ++calls;
-    if (n >= 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
-      continue;
-    }
-    int err = errno;
-    if (err == EINTR) {
-      if (stop != nullptr && stop->received() != 0) throw_interrupted(name);
-      continue;
-    }
-    if (err == EAGAIN) {
-      if (wait_fd(fd, POLLOUT, std::nullopt, stop) == Wait::stopped) throw_interrupted(name);
-      continue;
-    }
-    if (err == EPIPE)
-      throw Error(ErrorKind::io, std::string(name) + ": broken pipe (the reader went away)");
-    throw_errno(name, err);
-  }
-  return calls;
-}
-
-void throw_interrupted(std::string_view name) {
-  throw Error(ErrorKind::io, std::string(name) + ": interrupted");
 }
 
 }  // namespace ipc
