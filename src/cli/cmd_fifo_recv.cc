@@ -22,7 +22,9 @@
 #include "ipc/base/error.h"
 #include "ipc/fifo/fifo.h"
 #include "ipc/fifo/fifo_reader.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/line_decoder.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_value.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).

@@ -22,7 +22,7 @@
 #include "ipc/base/error.h"
 #include "ipc/fifo/fifo.h"
 #include "ipc/fifo/fifo_writer.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/json_text.h"
 #include "ipc/wire/request_body.h"
 
 namespace cli {

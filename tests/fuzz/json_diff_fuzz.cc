@@ -23,7 +23,8 @@
 #include <string_view>
 
 #include "amplify.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_value.h"
 
 namespace {
 

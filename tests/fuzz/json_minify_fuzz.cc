@@ -20,7 +20,8 @@
 #include <string_view>
 
 #include "amplify.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_value.h"
 
 namespace {
 

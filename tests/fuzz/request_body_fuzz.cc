@@ -22,7 +22,8 @@
 #include <vector>
 
 #include "ipc/base/error.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_value.h"
 #include "ipc/wire/request_body.h"
 
 namespace {

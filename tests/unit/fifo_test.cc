@@ -19,6 +19,7 @@
 #include "ipc/base/error.h"
 #include "ipc/fifo/fifo_reader.h"
 #include "ipc/fifo/fifo_writer.h"
+#include "ipc/wire/json_value.h"
 
 namespace {
 

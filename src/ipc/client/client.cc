@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "ipc/wire/auth.h"
+#include "ipc/wire/json_value.h"
 #include "ipc/base/error.h"
 
 namespace ipc {

@@ -16,7 +16,7 @@
 #include "ipc/net/address.h"
 #include "ipc/base/deadline.h"
 #include "ipc/base/fd.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/line_decoder.h"
 #include "ipc/net/peer.h"
 
 namespace ipc {

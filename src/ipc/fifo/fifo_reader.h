@@ -35,7 +35,8 @@
 #include "ipc/base/fd.h"
 #include "ipc/base/stop_signals.h"
 #include "ipc/base/write_all.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/line_decoder.h"
+#include "ipc/wire/json_text.h"
 
 namespace ipc {
 

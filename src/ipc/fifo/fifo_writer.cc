@@ -8,7 +8,8 @@
 
 #include "ipc/base/error.h"
 #include "ipc/fifo/fifo.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/line_decoder.h"
+#include "ipc/wire/json_text.h"
 
 namespace ipc {
 namespace {

@@ -6,7 +6,7 @@
 #include <ctime>
 #include <vector>
 
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/json_value.h"
 
 namespace ipc {
 namespace {

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "ipc/base/error.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/json_value.h"
 
 namespace ipc {
 namespace {

@@ -75,4 +75,10 @@ std::string pretty_json(std::string_view json, int indent = 2);
 /// characters; invalid UTF-8 replaced by U+FFFD. For text ipcat writes itself.
 std::string quote_json(std::string_view s);
 
+/// `text` (one JSON value) in compact form, byte-exact: whitespace outside strings
+/// removed, nothing else changed (json_text.h: minify_json). nullopt (and *why
+/// set) when it is not valid JSON / UTF-8 or nests deeper than max_depth.
+std::optional<std::string> compact_form(std::string_view text, std::string* why = nullptr,
+                                        std::size_t max_depth = k_default_max_depth);
+
 }  // namespace ipc

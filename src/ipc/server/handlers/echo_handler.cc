@@ -1,5 +1,5 @@
 #include "ipc/server/handler.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/json_text.h"
 
 namespace ipc {
 

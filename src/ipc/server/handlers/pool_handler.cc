@@ -13,7 +13,9 @@
 #include "ipc/process/child.h"
 #include "ipc/base/error.h"
 #include "ipc/base/fd.h"
-#include "ipc/wire/json_lines.h"
+#include "ipc/wire/line_decoder.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_value.h"
 
 namespace asio = boost::asio;
 
