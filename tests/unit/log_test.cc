@@ -1,6 +1,6 @@
 // Log lines (man/ipcat.1, LOG): numbers stay numbers in JSON, objects flatten in
 // text, one duration format; the request log's outcome and totals.
-#include "ipc/log.h"
+#include "ipc/server/log.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,8 +8,8 @@
 #include <chrono>
 #include <string>
 
-#include "ipc/handler_report.h"
-#include "ipc/request_log.h"
+#include "ipc/server/handlers/handler_report.h"
+#include "ipc/server/request_log.h"
 
 namespace {
 
