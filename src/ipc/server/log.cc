@@ -78,19 +78,22 @@ const Json* LogValue::object() const noexcept {
   return j != nullptr && j->is_object() ? j : nullptr;
 }
 
+Log::Log(LogLevel level, LogFormat format, int fd)
+    : m_level(level), m_format(format), m_fd(fd), m_pid(static_cast<long>(::getpid())) {}
+
 void Log::write(LogLevel level, std::string_view event, std::span<const Field> fields) const {
   if (!enabled(level)) return;
   std::string line;
   if (m_format == LogFormat::json) {
     Json j;
     j["ts"] = timestamp();
-    j["pid"] = ::getpid();
+    j["pid"] = m_pid;
     j["level"] = level_name(level);
     j["event"] = std::string(event);
     for (const auto& [k, v] : fields) j[std::string(k)] = v.json();
     line = encode(j);
   } else {
-    line = "ipcat[" + std::to_string(::getpid()) + "]: ";
+    line = "ipcat[" + std::to_string(m_pid) + "]: ";
     if (level == LogLevel::error) line += "error: ";
     if (level == LogLevel::warning) line += "warning: ";
     line += event;

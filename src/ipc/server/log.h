@@ -55,8 +55,9 @@ class Log {
  public:
   using Field = std::pair<std::string_view, LogValue>;
 
-  Log(LogLevel level = LogLevel::info, LogFormat format = LogFormat::text, int fd = 2)
-      : m_level(level), m_format(format), m_fd(fd) {}
+  /// Lines name the process that made the Log (its pid is read once: a line per
+  /// request must not cost a getpid(2) each).
+  Log(LogLevel level = LogLevel::info, LogFormat format = LogFormat::text, int fd = 2);
 
   bool enabled(LogLevel level) const noexcept { return level <= m_level; }
   void write(LogLevel level, std::string_view event, std::initializer_list<Field> fields = {}) const {
@@ -81,6 +82,7 @@ class Log {
   LogLevel m_level;
   LogFormat m_format;
   int m_fd;
+  long m_pid;
 };
 
 /// At most one line per `interval` for an event that can repeat in a tight loop
