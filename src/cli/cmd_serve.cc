@@ -32,6 +32,8 @@
 #include "ipc/server/handlers/pool_handler.h"
 #include "ipc/server/handlers/router_handler.h"
 #include "ipc/server/handlers/stream_handler.h"
+#include "ipc/server/handlers/echo_handler.h"
+#include "ipc/server/line_connections.h"
 #include "ipc/server/server.h"
 
 namespace cli {
@@ -328,13 +330,9 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   }
 
   auto listener = ipc::Listener::open(address, listen);
-  std::optional<ipc::Server> server_storage;
-  if (stream) {
-    server_storage.emplace(io, std::move(listener), stream, so, log);
-  } else {
-    server_storage.emplace(io, std::move(listener), handler, so, log);
-  }
-  ipc::Server& server = *server_storage;
+  std::shared_ptr<ipc::ConnectionHandler> connections = stream;
+  if (!connections) connections = std::make_shared<ipc::LineConnections>(handler, so, log);
+  ipc::Server server(io, std::move(listener), connections, so, log);
   server.start();
   log.info("listening", {{"address", server.listener().display()}, {"mode", a.echo ? "echo" : a.mode}, {"handler", what}});
   if (address.kind == ipc::Address::Kind::tcp && !so.authkey)
