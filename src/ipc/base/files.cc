@@ -30,7 +30,12 @@ void make_parent_directories(const std::string& path) {
     // EEXIST, or EROFS/EACCES reported for a directory that is already there.
     if (is_directory(dir)) continue;
     if (err == EEXIST) err = ENOTDIR;
-    throw Error(create_error_kind(err), path + ": cannot create directory " + dir + ": " + errno_text(err));
+    std::string message = path;
+    message += ": cannot create directory ";
+    message += dir;
+    message += ": ";
+    message += errno_text(err);
+    throw Error(create_error_kind(err), message);
   }
 }
 
