@@ -17,6 +17,7 @@
 #include <string>
 
 #include "ipc/net/address.h"
+#include "ipc/server/line_connections.h"
 #include "serve_fixture.h"
 
 namespace {
@@ -39,7 +40,8 @@ class ServerTest : public ::testing::Test {
   }
   void start() {
     auto listener = ipc::Listener::open(ipc::parse_address(path), ipc::ListenOptions{});
-    server = std::make_unique<ipc::Server>(io, std::move(listener), handler, options, serve_test::quiet_log());
+    connections = std::make_shared<ipc::LineConnections>(handler, options, serve_test::quiet_log());
+    server = std::make_unique<ipc::Server>(io, std::move(listener), connections, options, serve_test::quiet_log());
     server->start();
   }
   std::unique_ptr<Client> connect() const {
@@ -54,6 +56,7 @@ class ServerTest : public ::testing::Test {
   boost::asio::io_context io;
   ipc::ServerOptions options;
   std::shared_ptr<ManualHandler> handler = std::make_shared<ManualHandler>();
+  std::shared_ptr<ipc::LineConnections> connections;
   std::unique_ptr<ipc::Server> server;
   std::string path;
 

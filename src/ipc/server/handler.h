@@ -59,12 +59,4 @@ class Handler {
   virtual void cancel(std::uint64_t connection) { (void)connection; }
 };
 
-/// --echo: replies with the request, re-encoded compactly.
-class EchoHandler : public Handler {
- public:
-  void handle(const RequestContext& context, std::string_view line, ReplyCallback done) override;
-  std::size_t in_flight() const override { return 0; }
-  void abort_all() override {}
-};
-
 }  // namespace ipc

@@ -23,43 +23,36 @@ constexpr std::chrono::milliseconds k_final_grace{1000};
 
 }  // namespace
 
-Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<Handler> handler, ServerOptions options,
-               const Log& log)
+Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<ConnectionHandler> connections,
+               ServerOptions options, const Log& log)
     : m_io(io),
       m_listener(std::move(listener)),
       m_acceptor(io),
-      m_handler(std::move(handler)),
+      m_handler(std::move(connections)),
       m_options(std::move(options)),
       m_log(log),
       m_timer(io),
-      m_read_buffer(64 * 1024),
-      m_request_log(log, m_options.max_quoted),
-      m_context(connection_context()) {
+      m_refuse_buffer(4096),
+      m_refuse_context{m_options,
+                       m_log,
+                       nullptr,
+                       m_refuse_buffer,
+                       m_refuse_uids,
+                       [this](Connection& c) {
+                         m_refused.erase(&c);
+                         connection_closed();
+                       },
+                       [] {}} {
   // Asio owns (and closes) its own duplicate; the Listener keeps the path.
   int fd = ::fcntl(m_listener.fd(), F_DUPFD_CLOEXEC, 3);
   if (fd < 0) throw_errno(m_listener.display() + ": dup", errno);
   m_acceptor.assign(Protocol(m_listener.family(), 0), fd);
   m_acceptor.non_blocking(true);
-}
-
-Server::Server(asio::io_context& io, Listener listener, std::shared_ptr<StreamHandler> stream, ServerOptions options,
-               const Log& log)
-    : Server(io, std::move(listener), std::shared_ptr<Handler>(), std::move(options), log) {
-  m_stream = std::move(stream);  // its connections are only ever refused ones: m_context.handler stays null
-}
-
-ConnectionContext Server::connection_context() {
-  return ConnectionContext{m_options,
-                           m_log,
-                           m_handler.get(),
-                           m_read_buffer,
-                           m_per_uid,
-                           [this](Connection& c) { connection_closed(&c); },
-                           [this] { check_stopped(); },
-                           &m_request_log};
+  m_handler->on_progress([this] { check_stopped(); });
 }
 
 Server::~Server() {
+  m_handler->on_progress(nullptr);
   boost::system::error_code ec;
   m_acceptor.close(ec);
 }
@@ -71,7 +64,7 @@ void Server::start() {
 
 void Server::do_accept() {
   if (!m_accepting || m_stopping) return;
-  if (active() >= m_options.max_connections || (m_stream && m_stream->full())) {
+  if (connections() >= m_options.max_connections || m_handler->full()) {
     // Further clients wait in the listen backlog; resumed by connection_closed().
     // In connection mode --max-handlers children at once, the same way.
     m_accepting = false;
@@ -116,7 +109,7 @@ bool Server::admit_uid(const PeerInfo& peer, std::string& why, std::size_t& limi
     limit = m_options.max_connections_per_uid;
     why = "uid " + uid + " has " + std::to_string(held) + " connections open (--max-connections-per-uid " +
           std::to_string(limit) + ")";
-  } else if (m_stream && m_options.max_per_uid > 0 && held >= m_options.max_per_uid) {
+  } else if (m_handler->connection_is_request() && m_options.max_per_uid > 0 && held >= m_options.max_per_uid) {
     limit = m_options.max_per_uid;
     why = "uid " + uid + " has " + std::to_string(held) + " connections in flight (--max-per-uid " +
           std::to_string(limit) + ")";
@@ -127,52 +120,40 @@ bool Server::admit_uid(const PeerInfo& peer, std::string& why, std::size_t& limi
   return false;
 }
 
-void Server::release_uid(const PeerInfo& peer) { m_uid_connections.remove(peer.uid); }
-
 void Server::on_accept(Protocol::socket socket) {
   // Asio accepts without SOCK_CLOEXEC: fix that before anything can fork.
   set_cloexec(socket.native_handle());
   std::uint64_t id = m_next_id++;
   PeerInfo peer = peer_of(socket.native_handle(), m_listener.display());
-  const bool ok = allowed(peer);
+  if (!allowed(peer)) {
+    m_log.info("connection_refused", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
+    refuse(std::move(socket), id, peer, encode(error_object("Forbidden", "peer " + peer.describe() + " is not allowed")));
+    return;
+  }
   std::string why;
   std::size_t limit = 0;
-  const bool admitted = ok && admit_uid(peer, why, limit);
-  if (m_stream && admitted) {
-    m_log.info("connection_accepted", {{"connection", id}, {"peer", peer.describe()}});
-    int fd = socket.release();
-    set_nonblocking(fd, false);  // the child expects plain blocking stdio
-    m_stream->serve(fd, id, peer, [this, peer] {
-      release_uid(peer);
-      connection_closed(nullptr);
-    });
-    return;
-  }
-  auto connection = std::make_shared<Connection>(m_context, std::move(socket), id, peer);
-  m_connections.emplace(connection.get(), connection);
-  if (!ok) {
-    m_log.info("connection_refused", {{"connection", id}, {"peer", peer.describe()}});
-    connection->refuse(encode(error_object("Forbidden", "peer " + peer.describe() + " is not allowed")));
-    return;
-  }
-  if (!admitted) {
+  if (!admit_uid(peer, why, limit)) {
     m_overload_log.error(m_log, "connection_overloaded",
                          {{"connection", id}, {"peer", peer.describe()}, {"reason", why}});
     Json j = error_object("Overloaded", why);
     j["limit"] = limit;
-    connection->refuse(encode(j));
+    refuse(std::move(socket), id, peer, encode(j));
     return;
   }
-  connection->count_uid();
   m_log.info("connection_accepted", {{"connection", id}, {"peer", peer.describe()}});
-  connection->start();
+  m_handler->serve(std::move(socket), id, peer, [this, peer] {
+    if (peer.is_unix) m_uid_connections.remove(peer.uid);
+    connection_closed();
+  });
 }
 
-void Server::connection_closed(Connection* connection) {
-  if (connection != nullptr) {
-    if (connection->counts_uid()) release_uid(connection->peer());
-    m_connections.erase(connection);
-  }
+void Server::refuse(Protocol::socket socket, std::uint64_t id, const PeerInfo& peer, const std::string& reply_line) {
+  auto connection = std::make_shared<Connection>(m_refuse_context, std::move(socket), id, peer);
+  m_refused.emplace(connection.get(), connection);
+  connection->refuse(reply_line);
+}
+
+void Server::connection_closed() {
   if (!m_accepting && !m_stopping) {
     m_accepting = true;
     do_accept();
@@ -184,32 +165,31 @@ void Server::stop(std::function<void()> on_stopped) {
   if (m_stopping) return;
   m_stopping = true;
   m_on_stopped = std::move(on_stopped);
-  m_log.info("shutting_down",
-             {{"address", m_listener.display()}, {"connections", m_connections.size()}, {"in_flight", in_flight()}});
+  m_log.info("shutting_down", {{"address", m_listener.display()},
+                               {"connections", connections()},
+                               {"in_flight", m_handler->in_flight()}});
   boost::system::error_code ec;
   m_acceptor.close(ec);
   m_timer.cancel();
   // New clients now get "no such file" or "connection refused", not a hang.
   m_listener.close();
-  // Copy: shutdown() may close a connection, which erases it from the map.
-  std::vector<std::shared_ptr<Connection>> all;
-  for (auto& [_, c] : m_connections) all.push_back(c);
-  for (auto& c : all) c->shutdown();
+  m_handler->shutdown();
   check_stopped();
   if (m_options.drain.count() <= 0 || !m_on_stopped) return;  // --drain 0: no limit
   m_timer.expires_after(m_options.drain);
   m_timer.async_wait([this](const boost::system::error_code& e) {
     if (e) return;
-    m_log.error("drain_timeout", {{"connections", m_connections.size()}, {"in_flight", in_flight()}});
+    m_log.error("drain_timeout", {{"connections", connections()},
+                                  {"in_flight", m_handler->in_flight()}});
     // Killed requests are answered ShuttingDown; their connections close once that
     // is written. A client that does not read it gets k_final_grace, then is cut.
-    if (m_handler) m_handler->abort_all();
-    if (m_stream) m_stream->abort_all();
+    m_handler->abort_all();
     m_timer.expires_after(k_final_grace);
     m_timer.async_wait([this](const boost::system::error_code& e2) {
       if (e2) return;
+      m_handler->close_all();
       std::vector<std::shared_ptr<Connection>> left;
-      for (auto& [_, c] : m_connections) left.push_back(c);
+      for (auto& [_, c] : m_refused) left.push_back(c);
       for (auto& c : left) c->close();
       check_stopped();
     });
@@ -220,7 +200,7 @@ void Server::stop(std::function<void()> on_stopped) {
 
 void Server::check_stopped() {
   if (!m_stopping || !m_on_stopped) return;
-  if (!m_connections.empty() || in_flight() > 0) return;
+  if (connections() > 0 || m_handler->in_flight() > 0) return;
   m_timer.cancel();
   auto done = std::move(m_on_stopped);
   m_on_stopped = nullptr;

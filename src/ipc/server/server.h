@@ -1,10 +1,12 @@
 #pragma once
-/// Server — accepts connections on one Listener and feeds JSON lines to a Handler,
-/// on one single-threaded io_context (no thread per connection).
+/// Server — accepts connections on one Listener, checks and counts them, and hands
+/// each admitted one to its ConnectionHandler (connection_handler.h), on one
+/// single-threaded io_context (no thread per connection).
 ///
-///        Listener ──accept──► Connection ──line──► Handler (exec / pool / echo / routes)
-///            │   (paused at      │  ▲                   │
-///            │   --max-connections)  └──reply, in order─┘
+///        Listener ──accept──► checks ──admitted──► ConnectionHandler
+///            │   (paused at      │                   (LineConnections: Connection ──line──► Handler,
+///            │   --max-connections)                   or StreamHandler: a child per connection)
+///            │                   └──refused──► one Forbidden / Overloaded reply, closed
 ///          stop(): close + unlink, connections drain, then abort_all()
 ///
 /// Access checks happen at accept: a peer whose uid/gid is not allowed gets one
@@ -28,10 +30,9 @@
 #include "ipc/net/listener.h"
 #include "ipc/server/connection.h"
 #include "ipc/server/handler.h"
-#include "ipc/server/handlers/stream_handler.h"
+#include "ipc/server/connection_handler.h"
 #include "ipc/server/log.h"
 #include "ipc/server/options.h"
-#include "ipc/server/request_log.h"
 #include "ipc/server/uid_counter.h"
 
 namespace ipc {
@@ -39,11 +40,9 @@ namespace ipc {
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, Listener listener, std::shared_ptr<Handler> handler,
+  /// `connections` gets every admitted connection (line protocol or --mode connection).
+  Server(boost::asio::io_context& io, Listener listener, std::shared_ptr<ConnectionHandler> connections,
          ServerOptions options, const Log& log);
-  /// `--mode connection`: each accepted connection goes to a child instead.
-  Server(boost::asio::io_context& io, Listener listener, std::shared_ptr<StreamHandler> stream, ServerOptions options,
-         const Log& log);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -56,44 +55,40 @@ class Server {
   void stop(std::function<void()> on_stopped);
 
   bool stopping() const noexcept { return m_stopping; }
-  std::size_t connections() const noexcept { return m_connections.size(); }
+  /// Connections open now: served, or being refused.
+  std::size_t connections() const noexcept { return m_handler->open() + m_refused.size(); }
   const Listener& listener() const noexcept { return m_listener; }
-  /// The request log: one line per answered request, totals for the stopped line.
-  RequestLog& request_log() noexcept { return m_request_log; }
-  const RequestLog& request_log() const noexcept { return m_request_log; }
 
  private:
   void do_accept();
   void on_accept(boost::asio::generic::stream_protocol::socket socket);
   bool allowed(const PeerInfo& peer) const;
-  void connection_closed(Connection* connection);
-  ConnectionContext connection_context();
-  /// Counts a new connection of `peer` against --max-connections-per-uid (and, in
-  /// connection mode, --max-per-uid). False, with the refusal in `why`, when over.
+  /// Sends `reply_line` (Forbidden, Overloaded) and closes.
+  void refuse(boost::asio::generic::stream_protocol::socket socket, std::uint64_t id, const PeerInfo& peer,
+              const std::string& reply_line);
+  void connection_closed();
+  /// Counts a new connection of `peer` against --max-connections-per-uid (and, when
+  /// a connection is a request, --max-per-uid). False, with the refusal in `why`, when over.
   bool admit_uid(const PeerInfo& peer, std::string& why, std::size_t& limit);
-  void release_uid(const PeerInfo& peer);
   void check_stopped();
-  std::size_t active() const noexcept { return m_connections.size() + (m_stream ? m_stream->running() : 0); }
-  std::size_t in_flight() const { return (m_handler ? m_handler->in_flight() : 0) + (m_stream ? m_stream->running() : 0); }
 
   boost::asio::io_context& m_io;
   Listener m_listener;
   boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol> m_acceptor;
-  std::shared_ptr<Handler> m_handler;        // line mode
-  std::shared_ptr<StreamHandler> m_stream;   // connection mode
+  std::shared_ptr<ConnectionHandler> m_handler;
   ServerOptions m_options;
   const Log& m_log;
-  std::unordered_map<Connection*, std::shared_ptr<Connection>> m_connections;
   std::uint64_t m_next_id = 1;
   bool m_accepting = false;
   bool m_stopping = false;
   std::function<void()> m_on_stopped;
   boost::asio::steady_timer m_timer;  // accept retry after EMFILE; drain deadline
-  std::vector<char> m_read_buffer;    // shared by all connections (one thread)
-  UidCounter m_per_uid;               // requests in flight per uid (--max-per-uid)
   UidCounter m_uid_connections;       // --max-connections-per-uid
-  RequestLog m_request_log;           // before m_context, which points to it
-  ConnectionContext m_context;        // what every Connection uses of this Server
+  // Refused connections: each is sent its one reply, then closed.
+  std::vector<char> m_refuse_buffer;
+  UidCounter m_refuse_uids;  // unused: refused connections take no requests
+  ConnectionContext m_refuse_context;
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> m_refused;
   RateLimit m_accept_errors;  // EMFILE on accept: at most one log line a second
   RateLimit m_overload_log;   // connections refused Overloaded: the same
 };

@@ -1,4 +1,4 @@
-#include "ipc/server/handler.h"
+#include "ipc/server/handlers/echo_handler.h"
 #include "ipc/wire/json_text.h"
 
 namespace ipc {

@@ -23,6 +23,7 @@
 
 #include "ipc/server/handler.h"
 #include "ipc/server/log.h"
+#include "ipc/server/options.h"
 
 namespace ipc {
 
@@ -35,7 +36,7 @@ struct ExecOptions {
   std::chrono::milliseconds kill_grace{2000};
   std::size_t max_output = 1024 * 1024;
   /// Bytes of stdout and of stderr quoted in error replies and the log (--max-quoted).
-  std::size_t max_quoted = 2048;
+  std::size_t max_quoted = k_default_max_quoted;
 };
 
 class ExecHandler : public Handler, public std::enable_shared_from_this<ExecHandler> {

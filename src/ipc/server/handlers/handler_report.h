@@ -14,9 +14,6 @@
 
 namespace ipc {
 
-/// Default of --max-quoted: bytes of a handler's output or stderr quoted.
-inline constexpr std::size_t k_default_max_quoted = 2048;
-
 /// The first `max` bytes of `text` (never splitting a UTF-8 sequence), with "..."
 /// added when some were left out.
 std::string excerpt_head(std::string_view text, std::size_t max);

@@ -28,6 +28,7 @@
 
 #include "ipc/server/handler.h"
 #include "ipc/server/log.h"
+#include "ipc/server/options.h"
 
 namespace ipc {
 
@@ -40,7 +41,7 @@ struct PoolOptions {
   std::chrono::milliseconds timeout{30000};  ///< 0: no limit
   std::chrono::milliseconds kill_grace{2000};
   std::size_t max_output = 1024 * 1024;  ///< longest reply line
-  std::size_t max_quoted = 2048;         ///< bytes of output / stderr quoted (--max-quoted)
+  std::size_t max_quoted = k_default_max_quoted;  ///< bytes of output / stderr quoted (--max-quoted)
   std::chrono::milliseconds restart_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
   std::string name;  ///< for logs: the route name, or empty

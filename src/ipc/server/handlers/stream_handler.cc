@@ -129,8 +129,10 @@ StreamHandler::~StreamHandler() {
   for (auto& [_, session] : m_sessions) session->finish();
 }
 
-void StreamHandler::serve(int fd, std::uint64_t connection, const PeerInfo& peer, std::function<void()> done) {
-  Fd socket(fd);
+void StreamHandler::serve(Socket connected, std::uint64_t connection, const PeerInfo& peer,
+                          std::function<void()> done) {
+  Fd socket(connected.release());
+  set_nonblocking(socket.get(), false);  // the child expects plain blocking stdio
   SpawnOptions s;
   s.executable = m_options.executable;
   s.argv = m_options.argv;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ipc/process/child.h"
+#include "ipc/server/connection_handler.h"
 #include "ipc/server/log.h"
 #include "ipc/net/peer.h"
 
@@ -37,18 +38,25 @@ struct StreamOptions {
   std::chrono::milliseconds kill_grace{2000};
 };
 
-class StreamHandler {
+class StreamHandler : public ConnectionHandler {
  public:
   StreamHandler(boost::asio::any_io_executor executor, StreamOptions options, const Log& log);
   ~StreamHandler();
 
-  /// Hands the connected socket `fd` (ours to close) to a new child; calls `done`
-  /// when the child has exited.
-  void serve(int fd, std::uint64_t connection, const PeerInfo& peer, std::function<void()> done);
-  std::size_t running() const noexcept { return m_sessions.size(); }
-  bool full() const noexcept { return m_sessions.size() >= m_options.max_handlers; }
+  StreamHandler(const StreamHandler&) = delete;
+  StreamHandler& operator=(const StreamHandler&) = delete;
+
+  /// Hands the connected socket to a new child; calls `closed` when the child has exited.
+  void serve(Socket connected, std::uint64_t connection, const PeerInfo& peer, std::function<void()> done) override;
+  std::size_t open() const override { return m_sessions.size(); }
+  std::size_t in_flight() const override { return m_sessions.size(); }
+  bool full() const override { return m_sessions.size() >= m_options.max_handlers; }
+  bool connection_is_request() const override { return true; }
+  /// A child's connection is the child's: it finishes on its own (within --drain).
+  void shutdown() override {}
   /// Drain time is over: kill every child.
-  void abort_all();
+  void abort_all() override;
+  void close_all() override {}
 
  private:
   class Session;
