@@ -1,5 +1,12 @@
 #include "ipc/reply_rules.h"
 
+#include <bit>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "ipc/json_text.h"
 
 namespace ipc {
@@ -7,12 +14,41 @@ namespace {
 
 bool is_string_token(std::string_view v) { return !v.empty() && v.front() == '"'; }
 
-/// False when `json` cannot have a top-level member named `key`: the key's text is
-/// nowhere in it, and no escape could spell it otherwise. memmem/memchr run far
-/// faster than a scan of the members, which for a reply of a megabyte is a pass.
+/// False when `json` cannot have a top-level member named `key` (not empty): the
+/// key's text is nowhere in it, and no escape could spell it otherwise. Far faster
+/// than a scan of the members, which for a reply of a megabyte is a pass: one look
+/// at each byte for the key's first byte or a '\\', 16 bytes at a time.
 bool may_have_member(std::string_view json, std::string_view key) {
-  if (json.find(key) != std::string_view::npos) return true;
-  return json.find('\\') != std::string_view::npos;
+  const char* p = json.data();
+  const char* const end = p + json.size();
+  auto hit = [&](const char* at) {
+    return *at == '\\' || (static_cast<std::size_t>(end - at) >= key.size() && std::memcmp(at, key.data(), key.size()) == 0);
+  };
+#if defined(__SSE2__)
+  const __m128i first = _mm_set1_epi8(key.front());
+  const __m128i backslashes = _mm_set1_epi8('\\');
+  auto hits16 = [&](const char* at) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, first), _mm_cmpeq_epi8(v, backslashes))));
+  };
+  if (end - p >= 16) {
+    for (; end - p >= 16; p += 16) {
+      for (unsigned mask = hits16(p); mask != 0; mask &= mask - 1) {
+        if (hit(p + std::countr_zero(mask))) return true;
+      }
+    }
+    // The last few bytes as the end of one more block, without the ones seen.
+    auto seen = static_cast<unsigned>(16 - (end - p));
+    for (unsigned mask = hits16(end - 16) >> seen << seen; mask != 0; mask &= mask - 1) {
+      if (hit(end - 16 + std::countr_zero(mask))) return true;
+    }
+    return false;
+  }
+#endif
+  for (; p != end; ++p) {
+    if ((*p == key.front() || *p == '\\') && hit(p)) return true;
+  }
+  return false;
 }
 
 }  // namespace
