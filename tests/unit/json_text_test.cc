@@ -82,6 +82,23 @@ TEST(JsonText, EveryOffsetInALongStringIsChecked) {
   }
 }
 
+// The string scan ends a text by looking again at its last 16 bytes: what it
+// finds there is where it is, for a string ending anywhere near the end, in a
+// text of any length.
+TEST(JsonText, TheLastBytesOfATextAreChecked) {
+  for (std::size_t len = 0; len < 40; ++len) {
+    for (std::size_t at = 0; at <= len; ++at) {
+      std::string before = "[\"" + std::string(at, 'a'), after = std::string(len - at, 'b') + "\"]";
+      EXPECT_EQ(check_json(before + "\x01" + after).offset, at + 2) << len << " " << at;
+      EXPECT_EQ(check_json(before + "\xff" + after).offset, at + 2) << len << " " << at;
+      EXPECT_TRUE(check_json(before + "\\\"" + after).ok()) << len << " " << at;
+      EXPECT_TRUE(check_json(before + "\xc3\xa9" + after).ok()) << len << " " << at;
+      JsonCheck open = check_json(before + after.substr(0, after.size() - 2));
+      EXPECT_EQ(open.why, "at byte " + std::to_string(len + 2) + ": unexpected end of text inside a string") << len;
+    }
+  }
+}
+
 TEST(JsonText, NestingIsBoundedWithoutRecursion) {
   std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
   JsonCheck c = check_json(deep);

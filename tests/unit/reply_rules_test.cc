@@ -41,6 +41,8 @@ TEST(JudgeReply, TheErrorMemberIsSeenAtAnyOffset) {
     EXPECT_EQ(judge_reply(before + "\"\\u0065rror\":\"x\"}"), ReplyVerdict::error) << pad;
     EXPECT_EQ(judge_reply(before + "\"erro\":\"x\"}"), ReplyVerdict::ok) << pad;
     EXPECT_EQ(judge_reply(before + "\"x\":\"error\"}"), ReplyVerdict::ok) << pad;
+    EXPECT_EQ(judge_reply(before + "\"x\":1,\"error\":1}"), ReplyVerdict::error) << pad;  // at the very end
+    EXPECT_EQ(judge_reply(before + "\"x\":1,\"\\u0065rror\":1}"), ReplyVerdict::error) << pad;
   }
 }
 
