@@ -175,7 +175,11 @@ class Validator {
 
   JsonCheck run() {
     JsonCheck result;
-    const char* end = parse();
+    // A text that ends in '}' or ']' (every line of compact JSON containers) cannot
+    // run out before that last byte is taken, and only a close takes it: scanning
+    // it, most checks for the end go away (each is one compare per token).
+    bool closed = m_end != m_begin && (m_end[-1] == '}' || m_end[-1] == ']');
+    const char* end = closed ? parse<true>() : parse<false>();
     if (end == nullptr) {
       if constexpr (Minify) m_out->resize(m_out_size);
       result.status = m_too_deep ? JsonCheck::Status::too_deep : JsonCheck::Status::invalid;
@@ -197,7 +201,9 @@ class Validator {
   }
 
  private:
-  /// Past the one value of the text, or nullptr.
+  /// Past the one value of the text, or nullptr. `Closed`: the text's last byte is
+  /// '}' or ']', so that inside a container p is before the end until a close.
+  template <bool Closed>
   const char* parse() {
     const char* p = m_begin;
     const char* const end = m_end;
@@ -211,16 +217,25 @@ class Validator {
     std::size_t depth = 0;
     bool in_object = false;  // the innermost open container is an object
     char close = 0;          // and this byte closes it
+    auto ended = [end](const char* at) {
+      if constexpr (Closed) {
+        (void)at;
+        (void)end;
+        return false;
+      } else {
+        return at == end;
+      }
+    };
     // Compact text has no whitespace to skip: each place that allows some looks for
     // its expected byte first, and skips only when it finds whitespace instead.
   value:
-    if (p == end) return fail(p, "unexpected end of text, expected a value");
+    if (ended(p)) return fail(p, "unexpected end of text, expected a value");
     // Tested in order of how often each comes (strings, numbers, containers): a
     // chain of predictable branches, where a jump table's one indirect jump is not.
     if (*p == '"') {
       p = string(p);
     } else if (is_digit(*p) || *p == '-') {
-      p = number(p);
+      p = number<Closed>(p);
     } else if (*p == '{' || *p == '[') {
       if (depth >= m_max_depth) {
         m_too_deep = true;
@@ -229,8 +244,8 @@ class Validator {
       in_object = *p == '{';
       close = in_object ? '}' : ']';
       m_stack.set(depth++, in_object);
-      p = skip_ws(p + 1);
-      if (p != end && *p == close) {
+      p = skip_ws<Closed>(p + 1);
+      if (!ended(p) && *p == close) {
         ++p;
         goto closed;
       }
@@ -243,7 +258,7 @@ class Validator {
     } else if (*p == 'n') {
       p = literal(p, "null");
     } else if (is_ws(*p)) {
-      p = skip_ws_run(p);
+      p = skip_ws_run<Closed>(p);
       goto value;
     } else {
       return fail_unexpected(p, "a value");
@@ -251,12 +266,12 @@ class Validator {
     if (p == nullptr) return nullptr;
   after_value:
     if (depth == 0) {
-      p = skip_ws(p);
+      p = skip_ws<false>(p);
       if (p != end) return fail_unexpected(p, "the end of the text after one JSON value");
       return p;
     }
     for (;;) {
-      if (p == end) return fail(p, std::string("unexpected end of text inside an unclosed ") + (in_object ? "object" : "array"));
+      if (ended(p)) return fail_unclosed(p, in_object);
       if (*p == ',') {
         ++p;
         if (in_object) goto key;
@@ -267,38 +282,43 @@ class Validator {
         goto closed;
       }
       if (!is_ws(*p)) return fail_unexpected(p, in_object ? "',' or '}' in an object" : "',' or ']' in an array");
-      p = skip_ws_run(p);
+      p = skip_ws_run<Closed>(p);
     }
   closed:
     --depth;
     in_object = depth > 0 && m_stack.is_object(depth - 1);
     close = in_object ? '}' : ']';
+    // Where a close took the text's last byte, the end is there after all.
+    if (Closed && depth > 0 && p == end) return fail_unclosed(p, in_object);
     goto after_value;
   key:
-    if (p == end || *p != '"') {
-      p = skip_ws(p);
-      if (p == end || *p != '"') return fail_unexpected(p, "a string key in an object");
+    if (ended(p) || *p != '"') {
+      p = skip_ws<Closed>(p);
+      if (ended(p) || *p != '"') return fail_unexpected(p, "a string key in an object");
     }
     p = string(p);
     if (p == nullptr) return nullptr;
-    if (p == end || *p != ':') {
-      p = skip_ws(p);
-      if (p == end || *p != ':') return fail_unexpected(p, "':' after an object key");
+    if (ended(p) || *p != ':') {
+      p = skip_ws<Closed>(p);
+      if (ended(p) || *p != ':') return fail_unexpected(p, "':' after an object key");
     }
     ++p;
     goto value;
   }
 
+  // `Closed` (parse()): no check for the end, which a run of whitespace cannot pass.
+  template <bool Closed>
   IPCAT_INLINE const char* skip_ws(const char* p) {
     // Every whitespace byte is <= ' ': one compare rules out the common case.
-    if (p != m_end && static_cast<unsigned char>(*p) <= ' ' && is_ws(*p)) return skip_ws_run(p);
+    if ((Closed || p != m_end) && static_cast<unsigned char>(*p) <= ' ' && is_ws(*p)) return skip_ws_run<Closed>(p);
     return p;
   }
 
+  template <bool Closed>
   const char* skip_ws_run(const char* p) {
     if constexpr (Minify) flush(p);
     m_spaced = true;
-    while (p != m_end && is_ws(*p)) ++p;
+    while ((Closed || p != m_end) && is_ws(*p)) ++p;
     m_run = p;
     return p;
   }
@@ -322,23 +342,26 @@ class Validator {
     return p + word.size();
   }
 
+  template <bool Closed>
   IPCAT_INLINE const char* number(const char* p) {
     const char* const end = m_end;
+    // `Closed` (parse()): a run of digits stops at the text's last byte at the latest.
+    auto digit_at = [end](const char* at) { return (Closed || at != end) && is_digit(*at); };
     if (*p == '-') ++p;
-    if (p == end || !is_digit(*p)) return fail_unexpected(p, "a digit in a number");
+    if (!digit_at(p)) return fail_unexpected(p, "a digit in a number");
     if (*p++ != '0') {
-      while (p != end && is_digit(*p)) ++p;
+      while (digit_at(p)) ++p;
     }
-    if (p != end && *p == '.') {
+    if ((Closed || p != end) && *p == '.') {
       ++p;
-      if (p == end || !is_digit(*p)) return fail_unexpected(p, "a digit after '.' in a number");
-      while (p != end && is_digit(*p)) ++p;
+      if (!digit_at(p)) return fail_unexpected(p, "a digit after '.' in a number");
+      while (digit_at(p)) ++p;
     }
-    if (p != end && (*p == 'e' || *p == 'E')) {
+    if ((Closed || p != end) && (*p == 'e' || *p == 'E')) {
       ++p;
-      if (p != end && (*p == '+' || *p == '-')) ++p;
-      if (p == end || !is_digit(*p)) return fail_unexpected(p, "a digit in a number's exponent");
-      while (p != end && is_digit(*p)) ++p;
+      if ((Closed || p != end) && (*p == '+' || *p == '-')) ++p;
+      if (!digit_at(p)) return fail_unexpected(p, "a digit in a number's exponent");
+      while (digit_at(p)) ++p;
     }
     return p;
   }
@@ -390,6 +413,10 @@ class Validator {
     m_failed_at = p;
     m_why = "at byte " + std::to_string(p - m_begin) + ": " + what;
     return nullptr;
+  }
+
+  [[gnu::cold]] const char* fail_unclosed(const char* p, bool in_object) {
+    return fail(p, std::string("unexpected end of text inside an unclosed ") + (in_object ? "object" : "array"));
   }
 
   [[gnu::cold]] const char* fail_unexpected(const char* p, const char* expected) {

@@ -2,7 +2,8 @@
 // (src/ipc/json_text.h; man/ipcat.1, WIRE PROTOCOL).
 //
 // The input is one line's text (or an amplified one, amplify.h). Properties:
-//   - check_json never crashes or stalls, at any depth (it has no recursion);
+//   - check_json never crashes or stalls, at any depth (it has no recursion), and
+//     never reads past the text (checked in a buffer of exactly its size);
 //   - below the nesting limit it accepts exactly what nlohmann accepts (both skip
 //     a leading byte-order mark; nlohmann stops at a NUL byte, ipcat refuses it);
 //   - a text it accepts parses (nlohmann DOM) unless a number overflows a double,
@@ -34,7 +35,8 @@ using fuzz::k_limit;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string input = fuzz::amplify(data, size);
-  std::string_view text = input;
+  fuzz::ExactCopy exact(input);
+  std::string_view text = exact.view();
   ipc::JsonCheck ours = ipc::check_json(text, k_limit);
   if (ours.status == ipc::JsonCheck::Status::too_deep) {
     if (ours.offset > text.size()) fail("a too_deep offset past the end");
