@@ -166,12 +166,13 @@ class OpenContainers {
 ///     │       '[' ──────────────────► value ...
 ///     └─► scalar ──► after_value ──► ',' ──► key | value
 ///                        └──► '}' / ']' ──► after_value  (depth 0: done)
-template <bool Minify>
+/// With `Watch`, it also notes whether a top-level member is named `key`.
+template <bool Minify, bool Watch = false>
 class Validator {
  public:
-  Validator(std::string_view text, std::string* out, std::size_t max_depth)
+  Validator(std::string_view text, std::string* out, std::size_t max_depth, std::string_view key = {})
       : m_begin(text.data()), m_end(text.data() + text.size()), m_run(text.data()), m_out(out),
-        m_out_size(Minify ? out->size() : 0), m_max_depth(max_depth) {}
+        m_out_size(Minify ? out->size() : 0), m_max_depth(max_depth), m_key(key) {}
 
   JsonCheck run() {
     JsonCheck result;
@@ -197,6 +198,7 @@ class Validator {
     }
     result.status = JsonCheck::Status::ok;
     result.compact = !m_spaced;
+    result.has_key = m_has_key;
     return result;
   }
 
@@ -296,14 +298,33 @@ class Validator {
       p = skip_ws<Closed>(p);
       if (ended(p) || *p != '"') return fail_unexpected(p, "a string key in an object");
     }
-    p = string(p);
-    if (p == nullptr) return nullptr;
+    if (Watch && depth == 1) {
+      const char* token = p;
+      std::size_t escapes = m_escapes;
+      p = string(p);
+      if (p == nullptr) return nullptr;
+      note_key(std::string_view(token, static_cast<std::size_t>(p - token)), escapes != m_escapes);
+    } else {
+      p = string(p);
+      if (p == nullptr) return nullptr;
+    }
     if (ended(p) || *p != ':') {
       p = skip_ws<Closed>(p);
       if (ended(p) || *p != ':') return fail_unexpected(p, "':' after an object key");
     }
     ++p;
     goto value;
+  }
+
+  /// A top-level key's token (quotes included, valid): is it m_key? Only a key
+  /// with escapes needs decoding first.
+  void note_key(std::string_view token, bool escaped) {
+    if (!escaped) {
+      if (token.size() - 2 == m_key.size() && std::memcmp(token.data() + 1, m_key.data(), m_key.size()) == 0)
+        m_has_key = true;
+    } else if (!m_has_key && json_string_value(token) == m_key) {
+      m_has_key = true;
+    }
   }
 
   // `Closed` (parse()): no check for the end, which a run of whitespace cannot pass.
@@ -376,6 +397,7 @@ class Validator {
       auto c = static_cast<unsigned char>(*p);
       if (c == '"') return p + 1;
       if (c == '\\') {
+        ++m_escapes;
         p = escape(p);
         if (p == nullptr) return nullptr;
         continue;
@@ -439,6 +461,9 @@ class Validator {
   std::size_t m_out_size;     // m_out's size before: kept on failure
   char* m_w = nullptr;        // where the next copied byte goes, once copying started
   std::size_t m_max_depth;
+  std::string_view m_key;  // Watch: the top-level member looked for
+  bool m_has_key = false;
+  std::size_t m_escapes = 0;  // escapes seen in strings so far
   OpenContainers m_stack;
   const char* m_failed_at = nullptr;
   std::string m_why;
@@ -499,6 +524,10 @@ const char* skip_value(const char* p, const char* end) noexcept {
 
 JsonCheck check_json(std::string_view text, std::size_t max_depth) {
   return Validator<false>(text, nullptr, max_depth).run();
+}
+
+JsonCheck check_json(std::string_view text, std::size_t max_depth, std::string_view key) {
+  return Validator<false, true>(text, nullptr, max_depth, key).run();
 }
 
 JsonCheck minify_json(std::string_view text, std::string& out, std::size_t max_depth) {

@@ -61,7 +61,11 @@ bool may_have_member(std::string_view json, std::string_view key) {
 }  // namespace
 
 ReplyVerdict judge_reply(std::string_view reply) {
-  if (json_type(reply) != JsonType::object || !may_have_member(reply, "error")) return ReplyVerdict::ok;
+  return judge_reply(reply, json_type(reply) == JsonType::object && may_have_member(reply, "error"));
+}
+
+ReplyVerdict judge_reply(std::string_view reply, bool has_error) {
+  if (!has_error) return ReplyVerdict::ok;
   auto error = top_level_member(reply, "error");
   if (!error) return ReplyVerdict::ok;
   if (auto type = top_level_member(reply, "type")) {

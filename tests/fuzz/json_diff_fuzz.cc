@@ -8,7 +8,8 @@
 //     a leading byte-order mark; nlohmann stops at a NUL byte, ipcat refuses it);
 //   - a text it accepts parses (nlohmann DOM) unless a number overflows a double,
 //     and parse_json() agrees with it;
-//   - top_level_member() finds each member nlohmann sees (the last of duplicates).
+//   - top_level_member() finds each member nlohmann sees (the last of duplicates),
+//     and check_json(text, depth, key) tells each of their keys there, no other.
 //
 // Built with -DIPCAT_FUZZ_NO_DEPTH_LIMIT, the limit is gone and the DOM built from
 // deep input overflows the stack: the fuzzer finds that within seconds, which is
@@ -77,8 +78,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto member = ipc::top_level_member(text, it.key());
       if (!member) fail("top_level_member missed a member");
       if (ipc::Json::parse(*member) != it.value()) fail("top_level_member found another value");
+      if (!ipc::check_json(text, k_limit, it.key()).has_key) fail("check_json missed a top-level key");
     }
     if (ipc::top_level_member(text, "\x01not a key")) fail("top_level_member found a key that is not there");
   }
+  if (ipc::check_json(text, k_limit, "\x01not a key").has_key) fail("check_json found a key that is not there");
   return 0;
 }

@@ -99,6 +99,17 @@ TEST(JsonText, TheLastBytesOfATextAreChecked) {
   }
 }
 
+TEST(JsonText, TheCheckCanLookForATopLevelMember) {
+  EXPECT_TRUE(check_json("{\"id\":1,\"error\":\"boom\"}", 512, "error").has_key);
+  EXPECT_TRUE(check_json("{ \"\\u0065rror\" : null }", 512, "error").has_key);  // compared unescaped
+  EXPECT_TRUE(check_json("{\"\":1}", 512, "").has_key);
+  for (const char* t : {"{\"a\":{\"error\":1}}", "{\"errors\":1}", "{\"x\":\"error\"}", "[\"error\"]", "\"error\"",
+                        "{\"\\u0065rrors\":1}", "{}", "{\"error\":}"}) {
+    EXPECT_FALSE(check_json(t, 512, "error").has_key) << t;
+  }
+  EXPECT_FALSE(check_json("{\"error\":1}").has_key);  // only when asked
+}
+
 TEST(JsonText, NestingIsBoundedWithoutRecursion) {
   std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
   JsonCheck c = check_json(deep);
