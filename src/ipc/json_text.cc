@@ -92,22 +92,32 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 /// '\\', a control character or a non-ASCII byte; `end` when there is none. Long
 /// string values are most of a big message's bytes, and short keys are most of a
 /// small one's tokens: both are found in one step here, 16 (SSE2) or 8 bytes at a
-/// time, never reading past `end`.
-IPCAT_INLINE const char* string_stop(const char* p, const char* end) noexcept {
+/// time, never reading outside [begin, end) (the text).
+IPCAT_INLINE const char* string_stop(const char* p, const char* begin, const char* end) noexcept {
 #if defined(__SSE2__)
   const __m128i quotes = _mm_set1_epi8('"');
   const __m128i backslashes = _mm_set1_epi8('\\');
   const __m128i spaces = _mm_set1_epi8(0x20);
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  auto stops16 = [&](const char* at) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
     // A signed compare: a byte below 0x20 and one of 0x80 and above (negative)
     // both read as less than ' '.
     __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quotes), _mm_cmpeq_epi8(v, backslashes)),
                                 _mm_cmplt_epi8(v, spaces));
-    auto mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
-    if (mask != 0) return p + std::countr_zero(mask);
-    p += 16;
+    return static_cast<unsigned>(_mm_movemask_epi8(hits));
+  };
+  for (; end - p >= 16; p += 16) {
+    if (unsigned mask = stops16(p); mask != 0) return p + std::countr_zero(mask);
   }
+  // Fewer than 16 bytes left (every line's last strings): the text's last 16 bytes
+  // as one more block, without those already seen.
+  if (p != end && end - begin >= 16) {
+    auto seen = static_cast<unsigned>(16 - (end - p));
+    unsigned mask = stops16(end - 16) >> seen << seen;
+    return mask != 0 ? end - 16 + std::countr_zero(mask) : end;
+  }
+#else
+  (void)begin;
 #endif
   if constexpr (std::endian::native == std::endian::little) {
     // SWAR: the high bit of each byte that ends the run. Borrows only run upwards
@@ -392,7 +402,7 @@ class Validator {
     const char* const end = m_end;
     ++p;
     for (;;) {
-      p = string_stop(p, end);
+      p = string_stop(p, m_begin, end);
       if (p == end) return fail(p, "unexpected end of text inside a string");
       auto c = static_cast<unsigned char>(*p);
       if (c == '"') return p + 1;
