@@ -170,13 +170,13 @@ class OpenContainers {
 /// recursion, the position in a register (the scanners take and return it; a
 /// failure returns nullptr, with the reason kept). With `Minify`, it copies the
 /// text minus insignificant whitespace to `out`: nothing is copied until the
-/// first whitespace, so a compact text costs one append at the end.
+/// first whitespace, so a compact text costs one append at the end. With `Watch`,
+/// it also notes whether a top-level member is named `key`.
 ///
 ///   value ──► '{' ──► key ──► ':' ──► value ...
 ///     │       '[' ──────────────────► value ...
 ///     └─► scalar ──► after_value ──► ',' ──► key | value
 ///                        └──► '}' / ']' ──► after_value  (depth 0: done)
-/// With `Watch`, it also notes whether a top-level member is named `key`.
 template <bool Minify, bool Watch = false>
 class Validator {
  public:
