@@ -123,7 +123,7 @@ man_section() {
 
 @test "man page: every error type the server replies with is in the PROTOCOL table" {
   local types type protocol
-  types=$(grep -ohE 'error_object\("[A-Za-z]+"' "$ROOT"/src/ipc/*.cc | sed -E 's/.*"(.*)"/\1/' | sort -u)
+  types=$(grep -rohE --include="*.cc" 'error_object\("[A-Za-z]+"' "$ROOT"/src/ipc | sed -E 's/.*"(.*)"/\1/' | sort -u)
   [[ $(wc -w <<<"$types") -ge 5 ]] || fail "found too few error types in src/ipc: $types"
   protocol=$(man_text | awk '/^PROTOCOL/ { on = 1; next } on && /^[A-Z]/ { on = 0 } on')
   for type in $types; do
@@ -133,8 +133,8 @@ man_section() {
 
 @test "man page: every variable handlers get is in HANDLER ENVIRONMENT" {
   local names name section
-  names=$(grep -ohE '"[A-Z][A-Z_]+=' "$ROOT"/src/ipc/peer.cc "$ROOT"/src/ipc/exec_handler.cc \
-    "$ROOT"/src/ipc/pool_handler.cc "$ROOT"/src/ipc/stream_handler.cc | tr -d '"=' | sort -u)
+  names=$(grep -ohE '"[A-Z][A-Z_]+=' "$ROOT"/src/ipc/net/peer.cc "$ROOT"/src/ipc/server/handlers/exec_handler.cc \
+    "$ROOT"/src/ipc/server/handlers/pool_handler.cc "$ROOT"/src/ipc/server/handlers/stream_handler.cc | tr -d '"=' | sort -u)
   [[ $(wc -w <<<"$names") -ge 8 ]] || fail "found too few handler variables in src/ipc: $names"
   section=$(man_text | awk '/^HANDLER ENVIRONMENT/ { on = 1; next } on && /^[A-Z]/ { on = 0 } on')
   for name in $names; do
