@@ -11,7 +11,7 @@ _ipcat_options() {
       printf '%s ' -h --help --echo --mode --workers --max-queue --route --route-key \
         --socket-mode --socket-group --max-line --max-depth --max-connections --max-handlers \
         --max-per-uid --max-connections-per-uid --max-pending --timeout --max-output \
-        --idle-timeout --drain --allow-uid --allow-gid \
+        --max-quoted --cancel-on-disconnect --idle-timeout --drain --allow-uid --allow-gid \
         --clear-env --pass-env --authkey-file --pidfile --ready-fd --log-format \
         -v --verbose -q --quiet ;;
     request)
@@ -43,8 +43,8 @@ _ipcat_value_options() {
     serve)
       printf '%s ' --mode --workers --max-queue --route --route-key --socket-mode \
         --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid \
-        --max-connections-per-uid --max-pending --timeout --max-output --idle-timeout --drain \
-        --allow-uid --allow-gid --pass-env \
+        --max-connections-per-uid --max-pending --timeout --max-output --max-quoted --idle-timeout \
+        --drain --allow-uid --allow-gid --pass-env \
         --authkey-file --pidfile --ready-fd --log-format ;;
     request) printf '%s ' --timeout --retries --backoff --authkey-file --max-depth --match --max-line ;;
     notify) printf '%s ' --timeout --retries --backoff --authkey-file --max-depth ;;

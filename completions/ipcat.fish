@@ -10,7 +10,7 @@ function __ipcat_value_options -a sub
             printf '%s\n' --mode --workers --max-queue --route --route-key --socket-mode \
                 --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid \
                 --max-connections-per-uid --max-pending --timeout \
-                --max-output --idle-timeout --drain --allow-uid --allow-gid --pass-env \
+                --max-output --max-quoted --idle-timeout --drain --allow-uid --allow-gid --pass-env \
                 --authkey-file --pidfile --ready-fd --log-format
         case request
             printf '%s\n' --timeout --retries --backoff --authkey-file --max-depth --match --max-line
@@ -141,6 +141,8 @@ __ipcat_option serve -l max-connections-per-uid -x -d 'Connections one peer uid 
 __ipcat_option serve -l max-pending -x -d 'Requests waiting on one connection before it stops reading'
 __ipcat_option serve -l timeout -x -d 'Seconds a handler may run'
 __ipcat_option serve -l max-output -x -d 'Largest handler reply in bytes'
+__ipcat_option serve -l max-quoted -x -d 'Bytes of handler output and stderr quoted in errors and the log'
+__ipcat_option serve -l cancel-on-disconnect -d 'Stop the handlers of a client that closed its socket'
 __ipcat_option serve -l idle-timeout -x -d 'Close connections idle this many seconds'
 __ipcat_option serve -l drain -x -d 'Seconds in-flight requests get on SIGTERM'
 __ipcat_option serve -l allow-uid -x -a '(__fish_complete_users)' -d 'Only peers with this uid'

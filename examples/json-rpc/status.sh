@@ -2,7 +2,11 @@
 # Method "status". Request: {"method":"status"} or {"method":"status","service":"web"}.
 # Reply: every service's restart count, or one service's state; an unknown service
 # gets an error object, which makes `ipcat request` exit 1.
+# STATE_DIR and SERVICES default as in run.sh (and restart.py), so this runs under
+# a bare `ipcat serve --route` too.
 set -eu
+STATE_DIR=${STATE_DIR:-${XDG_RUNTIME_DIR:-/tmp}/ipcat-json-rpc}
+SERVICES=${SERVICES:-web worker}
 counts={}
 for service in $SERVICES; do
   n=$(cat "$STATE_DIR/$service.restarts" 2>/dev/null || true)

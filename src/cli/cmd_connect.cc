@@ -28,6 +28,7 @@
 #include "ipc/client/output_writer.h"
 #include "ipc/wire/reply_rules.h"
 #include "ipc/wire/request_body.h"
+#include "ipc/base/duration.h"
 
 namespace cli {
 namespace connect_detail {
@@ -266,7 +267,7 @@ int run(ConnectArgs& a) {
   co.backoff = seconds_option(a.backoff, "--backoff");
   if (a.verbose > 0) {
     co.on_retry = [&](const std::string& why, std::chrono::milliseconds wait) {
-      report(k_name, address.display() + ": " + why + "; retrying in " + std::to_string(wait.count()) + " ms");
+      report(k_name, address.display() + ": " + why + "; retrying in " + ipc::duration_text(wait));
     };
   }
   std::optional<ipc::AuthKey> key;

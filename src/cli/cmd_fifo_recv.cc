@@ -25,6 +25,7 @@
 #include "ipc/wire/line_decoder.h"
 #include "ipc/wire/json_text.h"
 #include "ipc/wire/json_value.h"
+#include "ipc/base/duration.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
@@ -83,12 +84,6 @@ void silence_stderr() {
   ::close(null);
 }
 
-std::string seconds_text(double s) {
-  std::string t = std::to_string(s);
-  t.erase(t.find_last_not_of('0') + 1);
-  if (t.back() == '.') t.pop_back();
-  return t;
-}
 
 class Output {
  public:
@@ -153,7 +148,9 @@ int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& re
     } else if (event.kind == Kind::timeout) {
       if (!o.follow || printed == 0) {
         std::string message =
-            o.path + ": timed out: no message within " + seconds_text(*o.timeout_seconds) + " s";
+            o.path + ": timed out: no message within " +
+                              ipc::duration_text(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::duration<double>(*o.timeout_seconds)));
         if (!o.follow)
           message +=
               " (printed " + std::to_string(printed) + " of " + std::to_string(o.count) + ")";

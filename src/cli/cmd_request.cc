@@ -25,6 +25,7 @@
 #include "ipc/client/output_writer.h"
 #include "ipc/wire/reply_rules.h"
 #include "ipc/wire/request_body.h"
+#include "ipc/base/duration.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
@@ -93,7 +94,7 @@ ipc::ClientConnection connect(const std::string& name, const RequestArgs& a, con
   co.backoff = seconds_option(a.backoff, "--backoff");
   if (a.verbose > 0) {
     co.on_retry = [&](const std::string& why, std::chrono::milliseconds wait) {
-      say(name, address.display() + ": " + why + "; retrying in " + std::to_string(wait.count()) + " ms");
+      say(name, address.display() + ": " + why + "; retrying in " + ipc::duration_text(wait));
     };
   }
   // The key is checked before connecting: a bad key file is the user's error, not the server's.

@@ -117,6 +117,12 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--max-output", a.max_output, "Largest handler reply in bytes; larger: BadHandlerOutput")
       ->default_val(a.max_output)
       ->check(positive_check());
+  app.add_option("--max-quoted", a.server.max_quoted,
+                 "Bytes of a handler's output and of its stderr quoted in error replies and the log")
+      ->default_val(a.server.max_quoted)
+      ->check(count_check());
+  app.add_flag("--cancel-on-disconnect", a.server.cancel_on_disconnect,
+               "Stop (SIGTERM) the handlers of a client that closed its socket; default: they run to completion");
   app.add_option("--idle-timeout", a.idle_timeout, "Close connections idle this many seconds (0: never)")
       ->default_val(a.idle_timeout);
   app.add_option("--drain", a.drain, "On SIGTERM/SIGINT, seconds in-flight requests get to finish (0: no limit)")
@@ -136,7 +142,8 @@ void add_options(CLI::App& app, ServeArgs& a) {
       "HANDLER is exec'd directly, never through a shell. --mode request (default): one run per\n"
       "request, the request line on stdin, its stdout the reply (one JSON value; empty: no reply).\n"
       "--mode connection: one run per connection, stdin/stdout are the connection. --mode pool:\n"
-      "--workers long-lived runs, one reply line per request line (null: no reply).\n"
+      "--workers long-lived runs, one reply line per request line (null: no reply), each line\n"
+      "flushed at once (Python: print(..., flush=True) or python3 -u; sh: one printf per line).\n"
       "Put -- before HANDLER when its arguments start with '-'. Exit 0 after a clean shutdown.");
 }
 
@@ -169,6 +176,7 @@ std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const Se
     po.max_queue = a.max_queue;
     po.timeout = seconds_option(a.timeout, "--timeout");
     po.max_output = a.max_output;
+    po.max_quoted = a.server.max_quoted;
     po.name = name;
     auto pool = std::make_shared<ipc::PoolHandler>(io.get_executor(), std::move(po), log);
     pools.push_back(pool);
@@ -182,6 +190,7 @@ std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const Se
   eo.max_handlers = a.max_handlers;
   eo.timeout = seconds_option(a.timeout, "--timeout");
   eo.max_output = a.max_output;
+  eo.max_quoted = a.server.max_quoted;
   return std::make_shared<ipc::ExecHandler>(io.get_executor(), std::move(eo), log);
 }
 
@@ -274,6 +283,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   std::shared_ptr<ipc::Handler> handler;
   std::shared_ptr<ipc::StreamHandler> stream;
   std::string what;
+  std::vector<std::string> route_names;
   if (a.echo) {
     handler = std::make_shared<ipc::EchoHandler>();
     what = "--echo";
@@ -287,6 +297,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
       std::string name = r.substr(0, eq);
       if (routes.count(name) != 0) throw ipc::Error(ipc::ErrorKind::usage, "--route " + name + ": given twice");
       routes.emplace(name, line_handler(io, a, words, name, log, pools));
+      route_names.push_back(name);
       what += (what.empty() ? "" : ",") + name;
     }
     handler = std::make_shared<ipc::RouterHandler>(a.route_key, std::move(routes));
@@ -308,7 +319,12 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
 
   auto listener = ipc::Listener::open(address, listen);
   std::shared_ptr<ipc::ConnectionHandler> connections = stream;
-  if (!connections) connections = std::make_shared<ipc::LineConnections>(handler, so, log);
+  std::shared_ptr<ipc::LineConnections> lines;
+  if (!connections) {
+    lines = std::make_shared<ipc::LineConnections>(handler, so, log);
+    for (const auto& name : route_names) lines->request_log().add_route(name);
+    connections = lines;
+  }
   ipc::Server server(io, std::move(listener), connections, so, log);
   server.start();
   log.info("listening", {{"address", server.listener().display()}, {"mode", a.echo ? "echo" : a.mode}, {"handler", what}});
@@ -342,7 +358,11 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   };
   wait_signal();
   io.run();
-  log.info("stopped", {{"address", server.listener().display()}});
+  // The totals of the run: requests by outcome, latency percentiles, per route.
+  std::vector<ipc::Log::Field> stopped{{"address", server.listener().display()}};
+  if (lines)
+    for (auto& f : lines->request_log().summary()) stopped.push_back(std::move(f));
+  log.write(ipc::LogLevel::info, "stopped", std::span<const ipc::Log::Field>(stopped));
   return k_ok;
 }
 

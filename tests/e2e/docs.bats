@@ -471,3 +471,51 @@ teardown() {
     grep -qE "^\| *\`?$code\`? *\|" "$ROOT/README.md" || fail "README: exit status $code is not in its table"
   done
 }
+
+# run_readme_block N DIR: runs block N of the README's "runs as copied" snippets
+# (tests/e2e/handlers/readme-snippets.py) from a directory like the top of the
+# repository, with `ipcat` on PATH, a fresh XDG_RUNTIME_DIR and no STATE_DIR or
+# SERVICES, bounded by 60 s. Output in DIR/stdout, DIR/stderr, DIR/out/K.
+run_readme_block() {
+  local n=$1 dir=$2
+  mkdir -p "$dir/bin" "$dir/tmp" "$dir/out" "$dir/xdg" "$dir/top"
+  ln -s "$IPCAT" "$dir/bin/ipcat"
+  ln -s "$ROOT/examples" "$dir/top/examples"
+  (cd "$dir/top" && env -u STATE_DIR -u SERVICES PATH="$dir/bin:$PATH" SNIPPET_TMP="$dir/tmp" \
+    SNIPPET_OUT="$dir/out" XDG_RUNTIME_DIR="$dir/xdg" timeout 60 bash "$SNIPPETS/block.$n.sh") \
+    </dev/null >"$dir/stdout" 2>"$dir/stderr" 3>&-
+}
+
+@test "README: the snippets marked 'runs as copied' run, and print what their comments show" {
+  command -v jq && command -v python3 && command -v flock || skip "needs jq, python3 and flock(1)"
+  SNIPPETS=$BATS_TEST_TMPDIR/snippets
+  mkdir -p "$SNIPPETS"
+  run python3 "$BATS_TEST_DIRNAME/handlers/readme-snippets.py" "$ROOT/README.md" "$SNIPPETS"
+  assert_success
+  local blocks=$output n dir expect k actual pattern
+  [[ $blocks -ge 2 ]] || fail "expected at least the tour and the json-rpc snippet, found $blocks"
+  for n in $(seq 1 "$blocks"); do
+    dir=$BATS_TEST_TMPDIR/block.$n
+    run_readme_block "$n" "$dir" || fail "README block $n: exit $? (124: timed out); stderr: $(cat "$dir/stderr")"
+    # What a copied snippet must never show (the json-rpc one did: KeyError: 'STATE_DIR').
+    if grep -E 'Traceback|Error: |parameter not set|not found|No such file|usage:' "$dir/stderr"; then
+      fail "README block $n: errors on stderr: $(cat "$dir/stderr")"
+    fi
+    for expect in "$SNIPPETS/block.$n.expect."*; do
+      [[ -e $expect ]] || continue
+      k=${expect##*.}
+      actual=$(tr '\n' ' ' <"$dir/out/$k" | sed 's/ *$//')
+      pattern=$(cat "$expect")
+      pattern=${pattern//.../*}
+      # shellcheck disable=SC2053 # the pattern is a glob on purpose
+      [[ $actual == $pattern ]] || fail "README block $n, command $k: printed <$actual>, its comment says <$(cat "$expect")>"
+    done
+    # Its daemons stopped at its `kill`: no socket is left behind.
+    wait_for "block $n's sockets to go" 10 bash -c '! compgen -G "$1/*.sock" >/dev/null' _ "$dir/tmp"
+  done
+  # The json-rpc snippet's server logged each request and the totals per route.
+  dir=$BATS_TEST_TMPDIR/block.2
+  assert_equal "$(grep -c 'request_done' "$dir/stderr")" 3
+  grep -q 'request_done .*method=stop .*outcome=NoSuchMethod' "$dir/stderr"
+  grep -Eq 'stopped .*requests=3 ok=2 errors=1 .*routes\.restart\.requests=1 ' "$dir/stderr"
+}

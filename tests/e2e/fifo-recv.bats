@@ -120,7 +120,7 @@ lines_in() {
 @test "--timeout: 75 naming the FIFO when nothing arrives, and when fewer than N did" {
   run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout 0.2 "$FIFO"
   assert_equal "$status" 75
-  assert_equal "$stderr" "ipcat: fifo-recv: $FIFO: timed out: no message within 0.2 s (printed 0 of 1)"
+  assert_equal "$stderr" "ipcat: fifo-recv: $FIFO: timed out: no message within 200 ms (printed 0 of 1)"
 
   hold_fifo
   put '1\n'

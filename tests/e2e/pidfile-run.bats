@@ -128,7 +128,7 @@ waits_then_runs() {
   run --separate-stderr "$IPCAT" pidfile-run -w 0.5 "$P" touch "$D/ran"
   local took_us=$((${EPOCHREALTIME/./} - start))
   assert_equal "$status" 75
-  assert_equal "$stderr" "ipcat: pidfile-run: $P: locked by pid $(cat "$D/child") (gave up after 0.5s)"
+  assert_equal "$stderr" "ipcat: pidfile-run: $P: locked by pid $(cat "$D/child") (gave up after 500 ms)"
   assert_not_exist "$D/ran"
   # At least the 0.5 s asked for; the upper bound is loose for a loaded machine.
   ((took_us >= 500000 && took_us < 3000000))

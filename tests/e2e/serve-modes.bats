@@ -188,3 +188,96 @@ start_server() {
   assert_equal "$status" 64
   assert_not_exists "$sock"
 }
+
+# --- what the operator sees in pool mode (man/ipcat.1, ipcat serve, LOG) ---------
+
+# A pool worker for these tests: echoes each line, except "die" (a traceback on
+# stderr, exit 4), "kill" (killed by SIGKILL), "silent" (answers nothing), "partial"
+# (half a line, no newline), "debug" (a line that is not JSON), "hang" (sleeps).
+pool_worker() {
+  cat >"$BATS_TEST_TMPDIR/worker" <<'SH'
+#!/bin/sh
+echo "worker $IPCAT_WORKER up" >&2
+while IFS= read -r line; do
+  case $line in
+    *die*) echo "Traceback (most recent call last):" >&2; echo "ValueError: boom" >&2; exit 4 ;;
+    *kill*) echo "about to be killed" >&2; kill -KILL $$ ;;
+    *silent*) ;;
+    *partial*) printf '{"half":' ;;
+    *debug*) echo "debug printed" >&2; echo "DEBUG: got $line" ;;
+    *hang*) echo $$ >"$HANG_PIDFILE"; sleep 30 ;;
+    *) printf '%s\n' "$line" ;;
+  esac
+done
+SH
+  chmod +x "$BATS_TEST_TMPDIR/worker"
+  echo "$BATS_TEST_TMPDIR/worker"
+}
+
+@test "pool: a dying worker's HandlerFailed has its status or signal and stderr tail, as in request mode" {
+  start_server "$sock" --mode pool --workers 1 -- "$(pool_worker)"
+  run timeout 30 "$IPCAT" request "$sock" '"die"'
+  assert_equal "$status" 1
+  assert_json '.type == "HandlerFailed" and .error == "worker exit status 4 while handling the request" and .status == 4'
+  assert_json '.stderr | endswith("Traceback (most recent call last):\nValueError: boom")'
+  run timeout 30 "$IPCAT" request "$sock" '"kill"'
+  assert_equal "$status" 1
+  assert_json '.type == "HandlerFailed" and .signal == 9 and (has("status") | not) and (.stderr | endswith("about to be killed"))'
+  # The log: each failed request, and the worker's stderr line by line.
+  wait_for "two failures logged" 10 bash -c '[ "$(grep -c "error: request_done .*outcome=HandlerFailed" "$1")" -ge 2 ]' _ "$log"
+  grep -Eq 'error: request_done connection=[0-9]+ request=1 handler_pid=[0-9]+ ms=[0-9.]+ outcome=HandlerFailed status=4 .*stderr=".*ValueError: boom"' "$log"
+  grep -Eq 'error: request_done .*outcome=HandlerFailed signal=9 ' "$log"
+  grep -Eq 'worker_stderr pool=default worker=0 worker_pid=[0-9]+ line="ValueError: boom"' "$log"
+}
+
+@test "pool: a worker that does not flush gets HandlerTimeout saying so, in the one duration format" {
+  start_server "$sock" --mode pool --workers 1 --timeout 1 -- "$(pool_worker)"
+  run timeout 30 "$IPCAT" request --timeout 20 "$sock" '"silent"'
+  assert_equal "$status" 1
+  assert_json '.type == "HandlerTimeout" and .limit == 1'
+  assert_json '.error == "worker timed out after 1 s and was restarted; it wrote nothing: a worker must write one line per request and flush it"'
+  assert_json '.stderr == "worker 0 up"'
+  run timeout 30 "$IPCAT" request --timeout 20 "$sock" '"partial"'
+  assert_json '.type == "HandlerTimeout" and (.error | endswith("; it wrote 8 bytes without a newline"))'
+  # The worker was restarted: the next request is answered.
+  run timeout 30 "$IPCAT" request --timeout 20 "$sock" '{"after":1}'
+  assert_success
+  assert_output '{"after":1}'
+}
+
+@test "pool: a worker line that is not JSON is quoted in BadHandlerOutput, with the stderr tail" {
+  start_server "$sock" --mode pool --workers 1 -- "$(pool_worker)"
+  run timeout 30 "$IPCAT" request "$sock" '"debug"'
+  assert_equal "$status" 1
+  assert_json '.type == "BadHandlerOutput" and .output == "DEBUG: got \"debug\"" and (.stderr | endswith("debug printed"))'
+  wait_for "the failure logged" 10 grep -q 'error: request_done .*outcome=BadHandlerOutput .*output="DEBUG: got' "$log"
+}
+
+@test "pool: --cancel-on-disconnect stops the worker of an abandoned request and restarts it" {
+  export HANG_PIDFILE="$BATS_TEST_TMPDIR/hang.pid"
+  start_server "$sock" --mode pool --workers 1 --cancel-on-disconnect -- "$(pool_worker)"
+  run timeout 30 "$IPCAT" request --timeout 0.5 --retries 0 "$sock" '"hang"'
+  assert_equal "$status" 75
+  wait_for "the worker to take it" 10 test -s "$HANG_PIDFILE"
+  worker=$(cat "$HANG_PIDFILE")
+  wait_for "the worker to be stopped" 10 process_gone "$worker"
+  wait_for "the cancellation logged" 10 grep -Eq "request_done connection=[0-9]+ request=1 handler_pid=$worker ms=[0-9.]+ outcome=cancelled" "$log"
+  run timeout 30 "$IPCAT" request --timeout 20 "$sock" '{"next":1}'
+  assert_success
+  assert_output '{"next":1}'
+}
+
+@test "routing: the log names each request's method (NoSuchMethod too); stopped has per-route counts and percentiles" {
+  start_server "$sock" --route 'a=cat' --route 'b=cat' --route 'never=cat'
+  for body in '{"method":"a"}' '{"method":"a"}' '{"method":"b"}' '{"method":"nope"}'; do
+    timeout 20 "$IPCAT" request "$sock" "$body" >/dev/null || true
+  done
+  wait_for "four requests logged" 10 bash -c '[ "$(grep -c request_done "$1")" -ge 4 ]' _ "$log"
+  assert_equal "$(grep -c 'request_done .*method=a handler_pid=[0-9]* ms=[0-9.]* outcome=ok status=0$' "$log")" 2
+  grep -q 'request_done .*method=nope ms=[0-9.]* outcome=NoSuchMethod error="no such method \\"nope\\"; available: a, b, never"$' "$log"
+  kill -TERM "$server_pid"
+  wait "$server_pid"
+  server_pid=
+  run grep 'stopped' "$log"
+  assert_output --regexp ' requests=4 ok=3 errors=1 notify=0 cancelled=0 p50_ms=[0-9.]+ p99_ms=[0-9.]+ routes\.a\.requests=2 routes\.a\.errors=0 routes\.a\.p50_ms=[0-9.]+ routes\.a\.p99_ms=[0-9.]+ routes\.b\.requests=1 .* routes\.never\.requests=0 routes\.never\.errors=0$'
+}

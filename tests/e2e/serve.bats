@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# ipcat serve in request mode (HANDLER) and with --echo: wire protocol (DESIGN.md §3),
-# handler contract, limits, socket and lifecycle (§4). socat is the client wherever the
+# ipcat serve in request mode (HANDLER) and with --echo: wire protocol (man/ipcat.1,
+# PROTOCOL), handler contract, limits, socket, lifecycle and log (ipcat serve, LOG). socat is the client wherever the
 # server's own bytes matter.
 
 load test_helper
@@ -28,6 +28,11 @@ socket_refuses() {
 # log_events_at_least FILE EVENT N: true once the JSON log FILE has N lines of EVENT.
 log_events_at_least() {
   [ "$(grep -c "\"event\":\"$2\"" "$1")" -ge "$3" ]
+}
+
+# log_lines_at_least FILE PATTERN N: true once FILE has N lines matching PATTERN.
+log_lines_at_least() {
+  [ "$(grep -c -- "$2" "$1")" -ge "$3" ]
 }
 
 # --- echo and framing ---------------------------------------------------------
@@ -795,4 +800,102 @@ time.sleep(30)
   run --separate-stderr request "$sock" '{"second":"still serves"}'
   assert_success
   assert_output '{"second":"still serves"}'
+}
+
+# --- what the operator sees: error replies and the request log (man/ipcat.1, LOG) ---
+
+@test "BadHandlerOutput quotes the start of the output, the stderr tail and the exit status" {
+  spawn_server "$sock" -- sh -c 'cat >/dev/null; echo "DEBUG: starting"; echo "warn: about to answer" >&2; echo "{\"ok\":true}"'
+  run --separate-stderr request "$sock" '{"x":1}'
+  assert_equal "$status" 1
+  assert_json '.type == "BadHandlerOutput" and (.error | startswith("handler output is not one JSON value: at byte 0"))'
+  assert_json '.output == "DEBUG: starting\n{\"ok\":true}" and .stderr == "warn: about to answer" and .status == 0'
+  # The same in the log, at the default verbosity, as an error.
+  wait_for "the request logged" 10 grep -q 'request_done' "$SERVER_ERR"
+  run grep 'request_done' "$SERVER_ERR"
+  assert_output --regexp '^ipcat\[[0-9]+\]: error: request_done connection=[0-9]+ request=1 handler_pid=[0-9]+ ms=[0-9.]+ outcome=BadHandlerOutput status=0 error="handler output is not one JSON value: .*" output="DEBUG: starting\\n\{\\"ok\\":true\}" stderr="warn: about to answer"$'
+}
+
+@test "--max-quoted bounds the output and stderr quoted, escaped, never cutting a character" {
+  # 300 bytes: a control character, an invalid byte, then two-byte characters (é).
+  spawn_server "$sock" --max-quoted 100 -- sh -c 'cat >/dev/null; printf "\001\377"; i=0; while [ $i -lt 150 ]; do printf "\303\251"; i=$((i+1)); done
+    i=0; while [ $i -lt 50 ]; do echo "stderr line $i" >&2; i=$((i+1)); done'
+  run --separate-stderr request "$sock" '{}'
+  assert_equal "$status" 1
+  assert_json '.type == "BadHandlerOutput"'
+  assert_json '(.output | startswith("\u0001\ufffd\u00e9")) and (.output | endswith("\u00e9...")) and (.output | utf8bytelength) <= 106'
+  assert_json '(.stderr | startswith("stderr line")) and (.stderr | endswith("stderr line 49")) and (.stderr | utf8bytelength) <= 100'
+  # 0 quotes nothing.
+  stop_tracked
+  spawn_server "$sock" --max-quoted 0 -- sh -c 'cat >/dev/null; echo oops >&2; echo not-json'
+  run --separate-stderr request "$sock" '{}'
+  assert_json '.type == "BadHandlerOutput" and .output == "..." and (has("stderr") | not)'
+  run "$IPCAT" serve "$sock" --max-quoted -1 --echo
+  assert_equal "$status" 64
+}
+
+@test "HandlerFailed carries status or signal and the stderr tail; HandlerTimeout says '1 s' and '500 ms'" {
+  spawn_server "$sock" --timeout 1 "$HANDLERS/fail" 3
+  run --separate-stderr request "$sock" '{}'
+  assert_json '.type == "HandlerFailed" and .status == 3 and .stderr == "something went wrong\nthe last words"'
+  wait_for "the failure logged" 10 grep -q 'error: request_done .*outcome=HandlerFailed status=3 ' "$SERVER_ERR"
+  stop_tracked
+  spawn_server "$sock" --timeout 0.5 -- sh -c 'cat >/dev/null; echo stuck >&2; exec sleep 30'
+  run --separate-stderr request "$sock" '{}'
+  assert_json '.type == "HandlerTimeout" and .error == "handler timed out after 500 ms and was killed" and .limit == 0.5 and .stderr == "stuck"'
+  wait_for "the timeout logged" 10 grep -q 'error: request_done .*outcome=HandlerTimeout signal=15 ' "$SERVER_ERR"
+}
+
+@test "a handler that prints nothing: no reply (76), and the log says notify with its stderr" {
+  spawn_server "$sock" -- sh -c 'cat >/dev/null; echo "forgot to print the reply" >&2'
+  run --separate-stderr request --retries 0 "$sock" '{}'
+  assert_equal "$status" 76
+  wait_for "the request logged" 10 grep -q 'request_done' "$SERVER_ERR"
+  run grep 'request_done' "$SERVER_ERR"
+  assert_output --regexp '^ipcat\[[0-9]+\]: request_done connection=[0-9]+ request=1 handler_pid=[0-9]+ ms=[0-9.]+ outcome=notify status=0 stderr="forgot to print the reply"$'
+}
+
+@test "request log: one line per request, numbers as numbers in JSON, a ParseError too; totals when stopped" {
+  spawn_server "$sock" --log-format json -- sh -c 'read -r line; case $line in *fail*) exit 5;; esac; printf "%s\n" "$line"'
+  printf '%s\n' '{"n":1}' 'not json' '{"fail":1}' | raw_client "$sock" >/dev/null
+  wait_for "three requests logged" 10 log_events_at_least "$SERVER_ERR" request_done 3
+  # In the order they finished: the ParseError first. Sorted here.
+  run jq -sc 'map(select(.event == "request_done")) | sort_by(.request)[] | [.request, .outcome, .status, (.ms | type), (.handler_pid | type), (.connection | type)]' "$SERVER_ERR"
+  assert_line --index 0 '[1,"ok",0,"number","number","number"]'
+  assert_line --index 1 '[2,"ParseError",null,"number","null","number"]'
+  assert_line --index 2 '[3,"HandlerFailed",5,"number","number","number"]'
+  assert_equal "$(jq -r 'select(.event == "connection_accepted") | .connection | type' "$SERVER_ERR" | sort -u)" number
+  stop_pid "$SERVER_PID"
+  run jq -c 'select(.event == "stopped") | [.requests, .ok, .errors, .notify, .cancelled, (.p50_ms | type), (.p99_ms | type)]' "$SERVER_ERR"
+  assert_output '[3,1,2,0,0,"number","number"]'
+}
+
+@test "--cancel-on-disconnect: an abandoned probe's handler group gets SIGTERM; without it, it runs on" {
+  spawn_server "$sock" --cancel-on-disconnect "$HANDLERS/gate" "$dir"
+  run --separate-stderr request --timeout 0.5 --retries 0 "$sock" '{"gate":true,"probe":1}'
+  assert_equal "$status" 75
+  wait_for "the handler to start" 10 test -e "$dir/started"
+  handler=$(cat "$dir/started")
+  wait_for "the abandoned handler to be stopped" 10 process_gone "$handler"
+  [ ! -e "$dir/done" ] || fail "the cancelled handler finished: $(cat "$dir/done")"
+  wait_for "the cancellation logged" 10 grep -q "request_done connection=[0-9]* request=1 handler_pid=$handler ms=[0-9.]* outcome=cancelled signal=15" "$SERVER_ERR"
+  grep -q 'client_gone connection=[0-9]* pending=1' "$SERVER_ERR"
+  # A client that only shut down its sending side (request does, while it
+  # waits) has not gone: its request runs and it gets the reply.
+  rm -f "$dir/started"
+  timeout 30 "$IPCAT" request --timeout 20 "$sock" '{"gate":true,"waits":1}' >"$dir/waiter.out" 2>&1 3>&- &
+  waiter=$!
+  track_pid "$waiter"
+  wait_for "the second handler to start" 10 test -e "$dir/started"
+  touch "$dir/release"
+  reap "$waiter"
+  assert_equal "$status" 0
+  assert_equal "$(cat "$dir/waiter.out")" '{"gate":true,"waits":1}'
+  # Queued requests of a client that has gone never start.
+  stop_tracked
+  rm -f "$dir/started" "$dir/release" "$dir/done"
+  spawn_server "$sock" --cancel-on-disconnect --max-handlers 1 "$HANDLERS/gate" "$dir"
+  printf '%s\n' '{"gate":true,"first":1}' '{"queued":1}' | timeout 20 "$IPCAT" request --timeout 1 --retries 0 "$sock" >/dev/null 2>&1 || true
+  wait_for "both cancelled" 10 log_lines_at_least "$SERVER_ERR" 'outcome=cancelled' 2
+  [ ! -e "$dir/done" ] || fail "a cancelled request ran: $(cat "$dir/done")"
 }

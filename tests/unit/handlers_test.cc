@@ -30,7 +30,7 @@ TEST(RouterHandler, SendsEachRequestToTheRouteItsMethodNames) {
   auto del = std::make_shared<ManualHandler>();
   ipc::RouterHandler router("method", {{"add", add}, {"del", del}});
   ipc::Reply got;
-  router.handle({}, R"({"method":"del","id":1})", [&](ipc::Reply r) { got = std::move(r); });
+  router.handle({}, R"({"method":"del","id":1})", [&](ipc::Reply r, const ipc::Outcome&) { got = std::move(r); });
   ASSERT_EQ(del->requests.size(), 1u);
   EXPECT_TRUE(add->requests.empty());
   EXPECT_EQ(del->requests[0].line, R"({"method":"del","id":1})") << "the route gets the line as written";
@@ -44,7 +44,7 @@ TEST(RouterHandler, AnUnknownOrMissingMethodIsNoSuchMethodNamingTheRoutes) {
   ipc::RouterHandler router("op", {{"add", add}});
   for (std::string line : {R"({"op":"nope"})", R"({"method":"add"})", R"({"op":7})", "[1]"}) {
     ipc::Reply got;
-    router.handle({}, line, [&](ipc::Reply r) { got = std::move(r); });
+    router.handle({}, line, [&](ipc::Reply r, const ipc::Outcome&) { got = std::move(r); });
     EXPECT_EQ(type_of(got), "NoSuchMethod") << line << " -> " << got.value_or("<none>");
     EXPECT_NE(got.value_or("").find("add"), std::string::npos) << "the available routes are not named: " << *got;
   }
@@ -56,8 +56,8 @@ TEST(RouterHandler, AbortAllReachesEveryRoute) {
   auto b = std::make_shared<ManualHandler>();
   ipc::RouterHandler router("method", {{"a", a}, {"b", b}});
   int answered = 0;
-  router.handle({}, R"({"method":"a"})", [&](ipc::Reply) { ++answered; });
-  router.handle({}, R"({"method":"b"})", [&](ipc::Reply) { ++answered; });
+  router.handle({}, R"({"method":"a"})", [&](ipc::Reply, const ipc::Outcome&) { ++answered; });
+  router.handle({}, R"({"method":"b"})", [&](ipc::Reply, const ipc::Outcome&) { ++answered; });
   EXPECT_EQ(router.in_flight(), 2u);
   router.abort_all();
   EXPECT_EQ(answered, 2);
@@ -68,7 +68,7 @@ TEST(EchoHandler, RepliesAtOnceWithTheRequestInCompactFormByteExact) {
   ipc::EchoHandler echo;
   ipc::Reply got;
   echo.handle({}, R"({ "n" : 1E2, "big": 12345678901234567890123, "s":"\u00e9 x" })",
-              [&](ipc::Reply r) { got = std::move(r); });
+              [&](ipc::Reply r, const ipc::Outcome&) { got = std::move(r); });
   EXPECT_EQ(got, std::optional<std::string>(R"({"n":1E2,"big":12345678901234567890123,"s":"\u00e9 x"})"));
 }
 
@@ -87,7 +87,7 @@ class ExecHandlerTest : public ::testing::Test {
     bool done = false;
     ipc::PeerInfo peer;
     ipc::RequestContext ctx{1, 1, &peer, false};
-    h.handle(ctx, line, [&](ipc::Reply r) {
+    h.handle(ctx, line, [&](ipc::Reply r, const ipc::Outcome&) {
       got = std::move(r);
       done = true;
     });

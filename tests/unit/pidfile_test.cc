@@ -221,7 +221,7 @@ TEST_F(PidfileTest, BoundedWaitGivesUpOnTime) {
     FAIL() << "acquire succeeded while held";
   } catch (const ipc::Error& e) {
     EXPECT_EQ(e.kind(), ipc::ErrorKind::lock_held);
-    EXPECT_EQ(std::string(e.what()), m_path + ": locked by pid 99 (gave up after 0.3s)");
+    EXPECT_EQ(std::string(e.what()), m_path + ": locked by pid 99 (gave up after 300 ms)");
   }
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, 300ms);

@@ -106,7 +106,7 @@ class ManualHandler : public ipc::Handler {
     auto done = std::move(r.done);
     r.done = nullptr;
     --m_in_flight;
-    done(std::move(reply));
+    done(std::move(reply), {});
   }
   std::size_t m_in_flight = 0;
 };

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "ipc/base/error.h"
+#include "ipc/base/duration.h"
 #include "ipc/base/files.h"
 
 namespace ipc {
@@ -120,19 +121,13 @@ bool looks_like_pidfile(int fd) {
   return tail.find('\n') == tail.rfind('\n') && parse_pid(pid).has_value();
 }
 
-std::string seconds_text(milliseconds ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(ms.count()) / 1000.0);
-  return buf;
-}
-
 [[noreturn]] void throw_held(const std::string& path, int fd,
                              std::optional<milliseconds> waited_for) {
   auto pid = read_pid_from(fd);
   std::string message =
       path + ": locked by " +
       (pid ? "pid " + std::to_string(*pid) : std::string("another process (no pid in the file)"));
-  if (waited_for) message += " (gave up after " + seconds_text(*waited_for) + "s)";
+  if (waited_for) message += " (gave up after " + duration_text(*waited_for) + ")";
   throw Error(ErrorKind::lock_held, message);
 }
 

@@ -1,6 +1,9 @@
 #include "ipc/server/connection.h"
 
+#include <poll.h>
+
 #include <boost/asio/write.hpp>
+#include <chrono>
 
 #include "ipc/wire/auth.h"
 #include "ipc/wire/json_text.h"
@@ -51,7 +54,7 @@ void Connection::start_handshake() {
   m_handshake_timer->expires_after(k_handshake_timeout);
   m_handshake_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->m_closed || self->m_nonce.empty()) return;
-    self->m_ctx.log.info("handshake_timeout", {{"connection", std::to_string(self->m_id)}, {"peer", self->m_peer.describe()}});
+    self->m_ctx.log.info("handshake_timeout", {{"connection", self->m_id}, {"peer", self->m_peer.describe()}});
     self->close();
   });
 }
@@ -61,7 +64,7 @@ void Connection::on_handshake_line(std::string_view line) {
   const AuthKey& key = *m_ctx.options.authkey;
   if (!response || !key.verify(m_nonce, response->response)) {
     m_nonce.clear();
-    m_ctx.log.info("authentication_failed", {{"connection", std::to_string(m_id)}, {"peer", m_peer.describe()}});
+    m_ctx.log.info("authentication_failed", {{"connection", m_id}, {"peer", m_peer.describe()}});
     m_read_done = true;
     add_final(encode(error_object("Forbidden", "authentication failed")));
     return;
@@ -86,6 +89,8 @@ void Connection::shutdown() {
 void Connection::close() {
   if (m_closed) return;
   m_closed = true;
+  // Reset by the client, or its socket failed: nobody is left to read a reply.
+  if (pending() && !m_shutting_down) client_gone();
   boost::system::error_code ec;
   m_socket.close(ec);
   if (m_idle_timer) m_idle_timer->cancel();
@@ -120,6 +125,7 @@ void Connection::on_readable() {
     m_read_done = true;
     m_decoder.finish();
     maybe_resume_or_close();
+    if (!m_closed) watch_hangup();
     return;
   }
   if (ec) {
@@ -150,7 +156,7 @@ void Connection::process_lines() {
       if (looks_like_http(r.line)) {
         // Closed at once, no reply, no handler: a web page's POST to a loopback
         // port must not get its body run as a request.
-        m_ctx.log.info("http_request_refused", {{"connection", std::to_string(m_id)}, {"peer", m_peer.describe()}});
+        m_ctx.log.info("http_request_refused", {{"connection", m_id}, {"peer", m_peer.describe()}});
         close();
         break;
       }
@@ -162,7 +168,7 @@ void Connection::process_lines() {
     } else if (r.status == LineDecoder::Status::too_long) {
       Json j = error_object("LineTooLong", "request line exceeds --max-line (" + std::to_string(o.max_line) + " bytes)");
       j["limit"] = o.max_line;
-      m_ctx.log.error("line_too_long", {{"connection", std::to_string(m_id)}, {"limit", std::to_string(o.max_line)}});
+      m_ctx.log.error("line_too_long", {{"connection", m_id}, {"limit", o.max_line}});
       m_read_done = true;  // framing is lost
       add_final(encode(j));
       break;
@@ -177,15 +183,16 @@ void Connection::submit(std::string_view line) {
   std::uint64_t seq = m_base_seq + m_slots.size();
   m_slots.emplace_back();
   ++m_requests;
+  const auto started = std::chrono::steady_clock::now();
+  const std::uint64_t number = m_requests;
   // Validated byte-exact and without recursion (man/ipcat.1, WIRE PROTOCOL): the
   // handler gets the line as the client wrote it.
   line = strip_bom(line);  // dropped, as on every path
   JsonCheck check = check_json(line, m_ctx.options.max_depth);
   if (!check) {
-    m_ctx.log.debug("parse_error", {{"connection", std::to_string(m_id)}, {"reason", check.why}});
     Json j = error_object("ParseError", "request is not valid JSON: " + check.why);
     if (check.status == JsonCheck::Status::too_deep) j["limit"] = m_ctx.options.max_depth;
-    on_reply(seq, encode(j));
+    answered(seq, number, started, encode(j), {});
     return;
   }
   RequestContext ctx{m_id, m_requests, &m_peer, check.compact};
@@ -193,8 +200,7 @@ void Connection::submit(std::string_view line) {
     close();
     return;
   }
-  if (m_ctx.log.enabled(LogLevel::debug))
-    m_ctx.log.debug("request", {{"connection", std::to_string(m_id)}, {"request", std::to_string(m_requests)}});
+  if (m_ctx.log.enabled(LogLevel::debug)) m_ctx.log.debug("request", {{"connection", m_id}, {"request", number}});
   // --max-per-uid: one user cannot take every handler slot from the others.
   const std::size_t per_uid = m_ctx.options.max_per_uid;
   if (per_uid > 0 && m_peer.is_unix) {
@@ -203,7 +209,7 @@ void Connection::submit(std::string_view line) {
       Json j = error_object("Overloaded", "uid " + std::to_string(m_peer.uid) + " has " + std::to_string(busy) +
                                               " requests in flight (--max-per-uid " + std::to_string(per_uid) + ")");
       j["limit"] = per_uid;
-      on_reply(seq, encode(j));
+      answered(seq, number, started, encode(j), {});
       return;
     }
     m_ctx.requests_per_uid.add(m_peer.uid);
@@ -211,11 +217,53 @@ void Connection::submit(std::string_view line) {
   // --max-pending's byte half: counted until the reply comes.
   const std::size_t bytes = line.size();
   m_waiting_bytes += bytes;
-  m_ctx.handler->handle(ctx, line, [self = shared_from_this(), seq, bytes](Reply reply) {
-    self->m_waiting_bytes -= bytes;
-    if (self->m_ctx.options.max_per_uid > 0 && self->m_peer.is_unix) self->m_ctx.requests_per_uid.remove(self->m_peer.uid);
-    self->on_reply(seq, std::move(reply));
+  m_ctx.handler->handle(ctx, line,
+                        [self = shared_from_this(), seq, bytes, number, started](Reply reply, const Outcome& outcome) {
+                          self->m_waiting_bytes -= bytes;
+                          if (self->m_ctx.options.max_per_uid > 0 && self->m_peer.is_unix)
+                            self->m_ctx.requests_per_uid.remove(self->m_peer.uid);
+                          self->answered(seq, number, started, std::move(reply), outcome);
+                        });
+}
+
+void Connection::answered(std::uint64_t seq, std::uint64_t number, std::chrono::steady_clock::time_point started,
+                          Reply reply, const Outcome& outcome) {
+  if (m_ctx.request_log != nullptr)
+    m_ctx.request_log->finished(m_id, number, std::chrono::steady_clock::now() - started, reply, outcome);
+  on_reply(seq, std::move(reply));
+}
+
+void Connection::watch_hangup() {
+  if (!m_ctx.options.cancel_on_disconnect || !pending() || m_watching_hangup) return;
+  // EOF alone is no hang-up: `ipcat request` shuts down its sending side and
+  // waits for the reply. Only when the client has closed its socket (POLLHUP on a
+  // Unix socket) is nobody left to read one.
+  m_watching_hangup = true;
+  m_socket.async_wait(Socket::wait_error, [self = shared_from_this()](const boost::system::error_code& ec) {
+    self->m_watching_hangup = false;
+    if (ec || self->m_closed) return;
+    if (self->hung_up()) {
+      self->client_gone();
+    } else {
+      self->watch_hangup();
+    }
   });
+  // It may have closed before the wait was armed.
+  if (hung_up()) client_gone();
+}
+
+bool Connection::hung_up() {
+  pollfd p{m_socket.native_handle(), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+void Connection::client_gone() {
+  if (m_cancelled || !m_ctx.options.cancel_on_disconnect || !m_ctx.handler) return;
+  m_cancelled = true;
+  m_ctx.log.info("client_gone", {{"connection", m_id}, {"pending", m_slots.size() - m_head}});
+  // Keep this connection alive: the handlers call back into it as they stop.
+  auto keep = shared_from_this();
+  m_ctx.handler->cancel(m_id);
 }
 
 void Connection::add_final(std::string reply_line) {
@@ -304,7 +352,7 @@ void Connection::arm_idle_timer() {
       self->arm_idle_timer();  // busy, not idle
       return;
     }
-    self->m_ctx.log.info("idle_timeout", {{"connection", std::to_string(self->m_id)}});
+    self->m_ctx.log.info("idle_timeout", {{"connection", self->m_id}});
     self->close();
   });
 }

@@ -10,7 +10,11 @@
 /// waiting for their replies, or too many reply bytes are unsent (backpressure).
 /// A line that begins an HTTP request closes the connection at once: a web page
 /// must not reach a loopback daemon (cross-protocol requests). A request received whole runs to completion even if
-/// the client goes away; its reply is then discarded. The connection closes when
+/// the client goes away; its reply is then discarded. With --cancel-on-disconnect,
+/// a client that has closed its socket (not one that only shut down its sending
+/// side, as `ipcat request` does) gets its running handlers stopped instead
+/// (Handler::cancel). Each answered request is logged (request_log.h). The connection
+/// closes when
 ///   the client's EOF has been read and every reply is written, or
 ///   a reply that ends the conversation (LineTooLong, Forbidden, ShuttingDown) is out, or
 ///   the socket fails, or --idle-timeout passes with nothing pending.
@@ -18,6 +22,7 @@
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +35,7 @@
 #include "ipc/server/handler.h"
 #include "ipc/server/log.h"
 #include "ipc/server/options.h"
+#include "ipc/server/request_log.h"
 #include "ipc/server/uid_counter.h"
 #include "ipc/wire/line_decoder.h"
 
@@ -52,6 +58,8 @@ struct ConnectionContext {
   std::function<void(Connection&)> closed;
   /// A request was answered (the owner may be waiting for in-flight work to end).
   std::function<void()> answered;
+  /// Where each answered request is logged (one line, and the totals); null: nowhere.
+  RequestLog* request_log = nullptr;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -84,6 +92,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_readable();
   void process_lines();
   void submit(std::string_view line);
+  /// Request `number` (slot `seq`) has its reply: logged, then queued in order.
+  void answered(std::uint64_t seq, std::uint64_t number, std::chrono::steady_clock::time_point started, Reply reply,
+                const Outcome& outcome);
+  void watch_hangup();
+  bool hung_up();
+  void client_gone();
   void add_final(std::string reply_line);
   void on_reply(std::uint64_t seq, Reply reply);
   void flush();
@@ -116,6 +130,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool m_shutting_down = false;
   bool m_closed = false;
   bool m_processing = false;  // inside process_lines()
+  bool m_watching_hangup = false;  // --cancel-on-disconnect: waiting for the client's close
+  bool m_cancelled = false;        // its handlers were told the client has gone
   std::string m_nonce;        // our challenge while the authkey handshake is pending
   std::unique_ptr<boost::asio::steady_timer> m_handshake_timer;
 };

@@ -5,7 +5,8 @@
 ///
 /// A Handler may answer later (a child process, a worker); the server keeps replies
 /// in request order per connection. Error replies are ordinary reply lines made
-/// with error_object().
+/// with error_object(). With the reply comes an Outcome: what the server's request
+/// log says about the run (man/ipcat.1, LOG).
 
 #include <cstdint>
 #include <functional>
@@ -26,7 +27,20 @@ struct RequestContext {
 };
 
 using Reply = std::optional<std::string>;
-using ReplyCallback = std::function<void(Reply)>;
+
+/// What the handler knows of how a request went, for the request log.
+struct Outcome {
+  long pid = 0;          ///< the process that ran it (the child, the worker); 0: none
+  int status = -1;       ///< its exit status, when it exited because of this request; -1 otherwise
+  int signal = 0;        ///< the signal that killed it, or 0
+  std::string route;     ///< routing: the route that ran it (empty: none, or no such method)
+  std::string method;    ///< routing: the request's method (NoSuchMethod too)
+  std::string stderr_tail;  ///< what it wrote on stderr, when the outcome is a failure
+  std::string output;       ///< BadHandlerOutput: the start of what it printed (bounded)
+  bool cancelled = false;   ///< its client went away and it was stopped (--cancel-on-disconnect)
+};
+
+using ReplyCallback = std::function<void(Reply, Outcome)>;
 
 class Handler {
  public:
@@ -38,6 +52,11 @@ class Handler {
   /// Ends everything still running (drain time is over): each pending callback is
   /// still called, with an error reply.
   virtual void abort_all() = 0;
+  /// The client of `connection` has gone (--cancel-on-disconnect): its queued
+  /// requests are dropped and its running handlers' process groups get SIGTERM
+  /// (SIGKILL after the grace). Each callback is still called, with no reply and
+  /// Outcome::cancelled set.
+  virtual void cancel(std::uint64_t connection) { (void)connection; }
 };
 
 }  // namespace ipc

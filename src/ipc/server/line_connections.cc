@@ -8,6 +8,7 @@ LineConnections::LineConnections(std::shared_ptr<Handler> handler, ServerOptions
     : m_handler(std::move(handler)),
       m_options(std::move(options)),
       m_read_buffer(64 * 1024),
+      m_request_log(log, m_options.max_quoted),
       m_context{m_options,
                 log,
                 m_handler.get(),
@@ -22,7 +23,8 @@ LineConnections::LineConnections(std::shared_ptr<Handler> handler, ServerOptions
                   m_connections.erase(it);
                   closed();
                 },
-                [this] { progressed(); }} {}
+                [this] { progressed(); },
+                &m_request_log} {}
 
 void LineConnections::serve(Socket socket, std::uint64_t id, const PeerInfo& peer, std::function<void()> closed) {
   auto connection = std::make_shared<Connection>(m_context, std::move(socket), id, peer);

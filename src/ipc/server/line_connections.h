@@ -12,6 +12,7 @@
 #include "ipc/server/handler.h"
 #include "ipc/server/log.h"
 #include "ipc/server/options.h"
+#include "ipc/server/request_log.h"
 #include "ipc/server/uid_counter.h"
 
 namespace ipc {
@@ -28,6 +29,8 @@ class LineConnections : public ConnectionHandler {
   void shutdown() override;
   void abort_all() override { m_handler->abort_all(); }
   void close_all() override;
+  /// One line per answered request; the totals for the stopped line.
+  RequestLog& request_log() noexcept { return m_request_log; }
 
  private:
   struct Open {
@@ -40,6 +43,7 @@ class LineConnections : public ConnectionHandler {
   ServerOptions m_options;
   std::vector<char> m_read_buffer;  // lent to each read (one thread)
   UidCounter m_per_uid;             // requests in flight per uid (--max-per-uid)
+  RequestLog m_request_log;         // before m_context, which points to it
   ConnectionContext m_context;
   std::unordered_map<Connection*, Open> m_connections;
 };

@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <vector>
 
@@ -41,7 +44,42 @@ bool needs_quotes(std::string_view v) {
   return false;
 }
 
+/// A text line's `key=value` pairs for `value`; an object's members become `key.member`.
+void append_text(std::string& line, std::string_view key, const LogValue& value) {
+  if (const Json* object = value.object()) {
+    for (const auto& [member, v] : object->items()) {
+      std::string sub = std::string(key) + "." + member;
+      append_text(line, sub, v.is_string() ? LogValue(v.get<std::string>()) : LogValue(v));
+    }
+    return;
+  }
+  std::string v = value.text();
+  line += ' ';
+  line += key;
+  line += '=';
+  // Quote values with spaces or quotes, JSON-style, so lines stay parseable.
+  line += needs_quotes(v) ? encode(Json(v)) : v;
+}
+
 }  // namespace
+
+Json LogValue::json() const {
+  if (const auto* text = std::get_if<std::string>(&m_value)) return Json(*text);
+  return std::get<Json>(m_value);
+}
+
+std::string LogValue::text() const {
+  if (const auto* text = std::get_if<std::string>(&m_value)) return *text;
+  return encode(std::get<Json>(m_value));
+}
+
+const Json* LogValue::object() const noexcept {
+  const auto* j = std::get_if<Json>(&m_value);
+  return j != nullptr && j->is_object() ? j : nullptr;
+}
+
+Log::Log(LogLevel level, LogFormat format, int fd)
+    : m_level(level), m_format(format), m_fd(fd), m_pid(static_cast<long>(::getpid())) {}
 
 void Log::write(LogLevel level, std::string_view event, std::span<const Field> fields) const {
   if (!enabled(level)) return;
@@ -49,23 +87,17 @@ void Log::write(LogLevel level, std::string_view event, std::span<const Field> f
   if (m_format == LogFormat::json) {
     Json j;
     j["ts"] = timestamp();
-    j["pid"] = ::getpid();
+    j["pid"] = m_pid;
     j["level"] = level_name(level);
     j["event"] = std::string(event);
-    for (const auto& [k, v] : fields) j[std::string(k)] = v;
+    for (const auto& [k, v] : fields) j[std::string(k)] = v.json();
     line = encode(j);
   } else {
-    line = "ipcat[" + std::to_string(::getpid()) + "]: ";
+    line = "ipcat[" + std::to_string(m_pid) + "]: ";
     if (level == LogLevel::error) line += "error: ";
     if (level == LogLevel::warning) line += "warning: ";
     line += event;
-    for (const auto& [k, v] : fields) {
-      line += ' ';
-      line += k;
-      line += '=';
-      // Quote values with spaces or quotes, JSON-style, so lines stay parseable.
-      line += needs_quotes(v) ? encode(Json(v)) : v;
-    }
+    for (const auto& [k, v] : fields) append_text(line, k, v);
   }
   line += '\n';
   [[maybe_unused]] auto n = ::write(m_fd, line.data(), line.size());
@@ -84,7 +116,7 @@ void RateLimit::error(const Log& log, std::string_view event, std::initializer_l
     return;
   }
   std::vector<Log::Field> all(fields);
-  all.emplace_back("suppressed", std::to_string(m_suppressed));
+  all.emplace_back("suppressed", m_suppressed);
   m_suppressed = 0;
   log.write(LogLevel::error, event, std::span<const Log::Field>(all));
 }

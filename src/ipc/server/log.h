@@ -4,27 +4,60 @@
 ///   text: ipcat[1234]: listening address=/run/app.sock mode=0600
 ///   json: {"ts":"2026-11-21T23:59:01.123Z","pid":1234,"level":"info","event":"listening",...}
 ///
-/// Each line goes out in one write(2), so lines from several processes never interleave.
+/// A field is text or a number (JSON: a number, never a string), or a small object
+/// of ipcat's own (text: flattened to `key.member=value`). Durations read the same
+/// everywhere (base/duration.h, man/ipcat.1, LOG). Each line goes out in one
+/// write(2), so lines from several processes never interleave.
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
+
+#include "ipc/base/duration.h"
+#include "ipc/wire/json_value.h"
 
 namespace ipc {
 
 enum class LogLevel { error = 0, warning = 1, info = 2, debug = 3 };
 enum class LogFormat { text, json };
 
+/// The value of one log field: text, an integer, a number with a fraction, or an
+/// object (kept as a Json DOM: ipcat's own small summaries only).
+class LogValue {
+ public:
+  LogValue(std::string text) : m_value(std::move(text)) {}
+  LogValue(const char* text) : m_value(std::string(text)) {}
+  LogValue(std::string_view text) : m_value(std::string(text)) {}
+  template <std::integral T>
+    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
+  LogValue(T n) : m_value(std::in_place_type<Json>, n) {}
+  LogValue(double x) : m_value(std::in_place_type<Json>, x) {}
+  LogValue(Json value) : m_value(std::move(value)) {}
+
+  /// The value in a JSON log line.
+  Json json() const;
+  /// The value in a text log line (a string as it is, a number as in JSON).
+  std::string text() const;
+  const Json* object() const noexcept;
+
+ private:
+  std::variant<std::string, Json> m_value;
+};
+
 class Log {
  public:
-  using Field = std::pair<std::string_view, std::string>;
+  using Field = std::pair<std::string_view, LogValue>;
 
-  Log(LogLevel level = LogLevel::info, LogFormat format = LogFormat::text, int fd = 2)
-      : m_level(level), m_format(format), m_fd(fd) {}
+  /// Lines name the process that made the Log (its pid is read once: a line per
+  /// request must not cost a getpid(2) each).
+  Log(LogLevel level = LogLevel::info, LogFormat format = LogFormat::text, int fd = 2);
 
   bool enabled(LogLevel level) const noexcept { return level <= m_level; }
   void write(LogLevel level, std::string_view event, std::initializer_list<Field> fields = {}) const {
@@ -49,6 +82,7 @@ class Log {
   LogLevel m_level;
   LogFormat m_format;
   int m_fd;
+  long m_pid;
 };
 
 /// At most one line per `interval` for an event that can repeat in a tight loop

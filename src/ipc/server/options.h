@@ -15,6 +15,10 @@
 
 namespace ipc {
 
+/// Default of --max-quoted: bytes of a handler's output or stderr quoted in an
+/// error reply or the log.
+inline constexpr std::size_t k_default_max_quoted = 2048;
+
 struct ServerOptions {
   std::size_t max_line = k_default_max_line;
   /// Deepest nesting of a request (ParseError with "limit" beyond it).
@@ -40,6 +44,11 @@ struct ServerOptions {
   std::size_t max_connections_per_uid = 256;
   /// When set, every connection must pass the authkey handshake (auth.h) first.
   std::optional<AuthKey> authkey;
+  /// A client that closes its socket gets its running handlers stopped
+  /// (Handler::cancel); otherwise they run to completion (notify).
+  bool cancel_on_disconnect = false;
+  /// Bytes of an error message quoted in the request log (--max-quoted).
+  std::size_t max_quoted = k_default_max_quoted;
 };
 
 }  // namespace ipc

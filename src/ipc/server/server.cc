@@ -134,13 +134,13 @@ void Server::on_accept(Protocol::socket socket) {
   std::size_t limit = 0;
   if (!admit_uid(peer, why, limit)) {
     m_overload_log.error(m_log, "connection_overloaded",
-                         {{"connection", std::to_string(id)}, {"peer", peer.describe()}, {"reason", why}});
+                         {{"connection", id}, {"peer", peer.describe()}, {"reason", why}});
     Json j = error_object("Overloaded", why);
     j["limit"] = limit;
     refuse(std::move(socket), id, peer, encode(j));
     return;
   }
-  m_log.info("connection_accepted", {{"connection", std::to_string(id)}, {"peer", peer.describe()}});
+  m_log.info("connection_accepted", {{"connection", id}, {"peer", peer.describe()}});
   m_handler->serve(std::move(socket), id, peer, [this, peer] {
     if (peer.is_unix) m_uid_connections.remove(peer.uid);
     connection_closed();
@@ -166,8 +166,8 @@ void Server::stop(std::function<void()> on_stopped) {
   m_stopping = true;
   m_on_stopped = std::move(on_stopped);
   m_log.info("shutting_down", {{"address", m_listener.display()},
-                               {"connections", std::to_string(connections())},
-                               {"in_flight", std::to_string(m_handler->in_flight())}});
+                               {"connections", connections()},
+                               {"in_flight", m_handler->in_flight()}});
   boost::system::error_code ec;
   m_acceptor.close(ec);
   m_timer.cancel();
@@ -179,8 +179,8 @@ void Server::stop(std::function<void()> on_stopped) {
   m_timer.expires_after(m_options.drain);
   m_timer.async_wait([this](const boost::system::error_code& e) {
     if (e) return;
-    m_log.error("drain_timeout", {{"connections", std::to_string(connections())},
-                                  {"in_flight", std::to_string(m_handler->in_flight())}});
+    m_log.error("drain_timeout", {{"connections", connections()},
+                                  {"in_flight", m_handler->in_flight()}});
     // Killed requests are answered ShuttingDown; their connections close once that
     // is written. A client that does not read it gets k_final_grace, then is cut.
     m_handler->abort_all();

@@ -3,9 +3,9 @@
 /// replies, pushes and errors, and per method the requests, errors and latency
 /// percentiles (man/ipcat.1, ipcat tap, SUMMARY).
 ///
-/// Memory is bounded whatever the traffic: latencies go into a log-linear
-/// histogram (exact below 64 us, then 32 steps per power of two: within 3%), and
-/// at most k_max_methods method names are kept (the rest count as "(other)").
+/// Memory is bounded whatever the traffic: latencies go into a LatencyHistogram
+/// (latency_histogram.h), and at most k_max_methods method names are kept (the
+/// rest count as "(other)").
 
 #include <cstdint>
 #include <map>
@@ -13,19 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "ipc/base/latency_histogram.h"
+
 namespace ipc {
-
-class LatencyHistogram {
- public:
-  void add(std::uint64_t micros);
-  std::uint64_t count() const noexcept { return m_count; }
-  /// The q-th quantile (0 < q <= 1) in microseconds: the middle of its bucket.
-  double quantile(double q) const;
-
- private:
-  std::vector<std::uint64_t> m_buckets;
-  std::uint64_t m_count = 0;
-};
 
 class TapStats {
  public:

@@ -16,6 +16,7 @@
 #include "ipc/wire/line_decoder.h"
 #include "ipc/wire/json_text.h"
 #include "ipc/wire/json_value.h"
+#include "ipc/server/handlers/handler_report.h"
 
 namespace asio = boost::asio;
 
@@ -36,11 +37,6 @@ Pipe pipe_or_overloaded() {
     throw_errno("pipe", err);
   }
   return Pipe{Fd(p[0]), Fd(p[1])};
-}
-
-std::string seconds_text(std::chrono::milliseconds ms) {
-  if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + " s";
-  return std::to_string(ms.count()) + " ms";
 }
 
 }  // namespace
@@ -68,6 +64,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       spawn.stdout_fd = out.write.get();
       spawn.stderr_fd = err.write.get();
       m_child = Child::spawn(m_owner->m_executor, spawn);
+      m_outcome.pid = m_child->pid();
       // The child has its copies; ours of its ends must go, or EOF never comes.
       // No set_nonblocking(): Asio makes a descriptor non-blocking before its first
       // operation, and six fcntl() calls per request are measurable (scripts/bench).
@@ -85,9 +82,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       }
       Json reply = error_object("HandlerFailed", std::string("handler ") + e.what());
       reply["status"] = e.kind() == ErrorKind::not_found ? 127 : 126;
-      m_owner->m_log.error("handler_failed", {{"connection", std::to_string(m_job.connection)},
-                                               {"request", std::to_string(m_job.request)},
-                                               {"reason", e.what()}});
+      m_outcome.status = reply["status"].get<int>();
       complete(encode(reply));
       return;
     }
@@ -110,8 +105,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
   /// Answers Overloaded (out of fds or processes); logged at most once a second.
   void overloaded(const std::string& why) {
     m_owner->m_log_limiter.error(m_owner->m_log, "handler_not_started",
-                                 {{"connection", std::to_string(m_job.connection)},
-                                  {"request", std::to_string(m_job.request)}, {"reason", why}});
+                                 {{"connection", m_job.connection}, {"request", m_job.request}, {"reason", why}});
     Json reply = error_object("Overloaded", why);
     complete(encode(reply));
   }
@@ -121,6 +115,16 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     if (m_finished) return;
     m_aborted = true;
     if (m_child) m_child->signal(SIGKILL);
+  }
+
+  std::uint64_t connection() const noexcept { return m_job.connection; }
+
+  /// Its client has gone: TERM to the group, KILL after the grace; no reply.
+  void cancel() {
+    if (m_finished || m_cancelled || !m_child) return;
+    m_cancelled = true;
+    m_child->signal(SIGTERM);
+    kill_after_grace();
   }
 
  private:
@@ -155,8 +159,9 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       if (!ec) {
         // Keep only the tail: the last lines say what went wrong.
         self->m_stderr.append(self->m_err_buf.data(), n);
-        const std::size_t keep = self->m_owner->m_options.stderr_tail;
-        if (self->m_stderr.size() > 2 * keep) self->m_stderr.erase(0, self->m_stderr.size() - keep);
+        const std::size_t keep = self->m_owner->m_options.max_quoted;
+        // Twice what is quoted: the tail can then start at a line.
+        if (self->m_stderr.size() > 2 * keep) self->m_stderr.erase(0, self->m_stderr.size() - 2 * keep);
         self->read_stderr();
         return;
       }
@@ -181,16 +186,23 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       }
       self->m_timed_out = true;
       self->m_child->signal(SIGTERM);
-      self->m_timer.expires_after(self->m_owner->m_options.kill_grace);
-      self->m_timer.async_wait([self](const boost::system::error_code& ec2) {
-        if (ec2 || self->m_finished) return;
-        if (self->m_child) self->m_child->signal(SIGKILL);
-        if (self->m_exited) {
-          self->close_pipes();
-          self->m_out_eof = self->m_err_eof = true;
-          self->maybe_finish();
-        }
-      });
+      self->kill_after_grace();
+    });
+  }
+
+  /// SIGTERM was sent: SIGKILL once the grace is over (and stop waiting for pipes
+  /// something outside the group still holds).
+  void kill_after_grace() {
+    auto self = shared_from_this();
+    m_timer.expires_after(m_owner->m_options.kill_grace);
+    m_timer.async_wait([self](const boost::system::error_code& ec) {
+      if (ec || self->m_finished) return;
+      if (self->m_child) self->m_child->signal(SIGKILL);
+      if (self->m_exited) {
+        self->close_pipes();
+        self->m_out_eof = self->m_err_eof = true;
+        self->maybe_finish();
+      }
     });
   }
 
@@ -201,15 +213,14 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     m_err.close(ignored);
   }
 
-  std::string stderr_tail() const {
-    std::string_view s = m_stderr;
-    const std::size_t keep = m_owner->m_options.stderr_tail;
-    if (s.size() > keep) {
-      s.remove_prefix(s.size() - keep);
-      auto nl = s.find('\n');
-      if (nl != std::string_view::npos && nl + 1 < s.size()) s.remove_prefix(nl + 1);
-    }
-    return std::string(trim(s));
+  std::string stderr_tail() const { return excerpt_tail(m_stderr, m_owner->m_options.max_quoted); }
+
+  /// The error reply `j`, with the exit status and the stderr tail (also for the log).
+  Reply failure(Json j, bool with_status = true) {
+    if (with_status && m_exited) add_exit_status(j, m_status);
+    m_outcome.stderr_tail = stderr_tail();
+    add_stderr(j, m_outcome.stderr_tail);
+    return encode(j);
   }
 
   void maybe_finish() {
@@ -217,34 +228,25 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     m_timer.cancel();
     close_pipes();
     const ExecOptions& o = m_owner->m_options;
-    const Log& log = m_owner->m_log;
-    Log::Field conn{"connection", std::to_string(m_job.connection)};
-    Log::Field req{"request", std::to_string(m_job.request)};
+    m_outcome.status = m_status.signal != 0 ? -1 : m_status.code;
+    m_outcome.signal = m_status.signal;
     Reply reply;
     if (m_aborted) {
       reply = encode(error_object("ShuttingDown", "server shut down before the handler finished"));
+    } else if (m_cancelled) {
+      // Nobody is left to read a reply (--cancel-on-disconnect).
+      m_outcome.cancelled = true;
     } else if (m_timed_out) {
-      Json j = error_object("HandlerTimeout", "handler timed out after " + seconds_text(o.timeout) + " and was killed");
+      Json j = error_object("HandlerTimeout", "handler timed out after " + duration_text(o.timeout) + " and was killed");
       j["limit"] = static_cast<double>(o.timeout.count()) / 1000.0;
-      log.error("handler_timeout", {conn, req, {"limit", seconds_text(o.timeout)}});
-      reply = encode(j);
+      reply = failure(std::move(j), false);
     } else if (m_too_big) {
       Json j = error_object("BadHandlerOutput",
                             "handler output exceeds --max-output (" + std::to_string(o.max_output) + " bytes)");
       j["limit"] = o.max_output;
-      log.error("handler_output_too_large", {conn, req, {"limit", std::to_string(o.max_output)}});
-      reply = encode(j);
+      reply = failure(std::move(j), false);
     } else if (!m_status.success()) {
-      Json j = error_object("HandlerFailed", "handler " + m_status.describe());
-      if (m_status.signal != 0) {
-        j["signal"] = m_status.signal;
-      } else {
-        j["status"] = m_status.code;
-      }
-      std::string tail = stderr_tail();
-      if (!tail.empty()) j["stderr"] = tail;
-      log.error("handler_failed", {conn, req, {"reason", m_status.describe()}, {"stderr", tail}});
-      reply = encode(j);
+      reply = failure(error_object("HandlerFailed", "handler " + m_status.describe()));
     } else {
       std::string_view out = trim(m_stdout);
       if (!out.empty()) {
@@ -253,12 +255,17 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
         if (value) {
           reply = std::move(*value);
         } else {
+          // What it printed, from the start: a "DEBUG: starting" before the JSON
+          // is then plain to see.
           Json j = error_object("BadHandlerOutput", "handler output is not one JSON value: " + why);
-          log.error("bad_handler_output", {conn, req, {"reason", why}});
-          reply = encode(j);
+          m_outcome.output = excerpt_head(out, o.max_quoted);
+          j["output"] = m_outcome.output;
+          reply = failure(std::move(j));
         }
+      } else if (!m_stderr.empty()) {
+        // No reply (a notification); what it said on stderr goes to the log.
+        m_outcome.stderr_tail = stderr_tail();
       }
-      if (!m_stderr.empty()) log.debug("handler_stderr", {conn, req, {"stderr", stderr_tail()}});
     }
     complete(std::move(reply));
   }
@@ -269,7 +276,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     auto done = std::move(m_job.done);
     // Free the slot first: the reply may be the last thing a stopping server waits for.
     m_owner->finished();
-    done(std::move(reply));
+    done(std::move(reply), std::move(m_outcome));
   }
 
   std::shared_ptr<ExecHandler> m_owner;
@@ -281,6 +288,8 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
   std::array<char, 4096> m_err_buf{};
   std::string m_stdout, m_stderr;
   ExitStatus m_status;
+  Outcome m_outcome;
+  bool m_cancelled = false;
   bool m_exited = false, m_out_eof = false, m_err_eof = false;
   bool m_timed_out = false, m_too_big = false, m_aborted = false, m_finished = false;
 };
@@ -349,10 +358,32 @@ void ExecHandler::abort_all() {
   while (!m_queue.empty()) {
     Job job = std::move(m_queue.front());
     m_queue.pop_front();
-    job.done(encode(error_object("ShuttingDown", "server shut down before the request was handled")));
+    job.done(encode(error_object("ShuttingDown", "server shut down before the request was handled")), {});
   }
   for (auto& w : m_runs) {
     if (auto run = w.lock()) run->abort();
+  }
+}
+
+void ExecHandler::cancel(std::uint64_t connection) {
+  // Queued ones never start; callbacks called after the loop (they may queue more).
+  std::vector<Job> dropped;
+  for (auto it = m_queue.begin(); it != m_queue.end();) {
+    if (it->connection == connection) {
+      dropped.push_back(std::move(*it));
+      it = m_queue.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& w : m_runs) {
+    auto run = w.lock();
+    if (run && run->connection() == connection) run->cancel();
+  }
+  for (auto& job : dropped) {
+    Outcome outcome;
+    outcome.cancelled = true;
+    job.done(std::nullopt, std::move(outcome));
   }
 }
 

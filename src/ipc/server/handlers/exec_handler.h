@@ -8,6 +8,7 @@
 ///   queued ──(a slot of --max-handlers frees)──► running
 ///   running ──exit, stdout+stderr at EOF──► reply
 ///   running ──--timeout──► TERM to the group ──grace──► KILL ──► HandlerTimeout
+///   running ──client gone (cancel)──► TERM to the group ──grace──► KILL ──► no reply
 ///
 /// When the child exits, whatever it left in its process group is killed, so a
 /// backgrounded grandchild cannot hold the pipes (or the machine) after it.
@@ -22,6 +23,7 @@
 
 #include "ipc/server/handler.h"
 #include "ipc/server/log.h"
+#include "ipc/server/options.h"
 
 namespace ipc {
 
@@ -33,7 +35,8 @@ struct ExecOptions {
   std::chrono::milliseconds timeout{30000};  ///< 0: no limit
   std::chrono::milliseconds kill_grace{2000};
   std::size_t max_output = 1024 * 1024;
-  std::size_t stderr_tail = 2048;  ///< bytes of stderr kept for error replies
+  /// Bytes of stdout and of stderr quoted in error replies and the log (--max-quoted).
+  std::size_t max_quoted = k_default_max_quoted;
 };
 
 class ExecHandler : public Handler, public std::enable_shared_from_this<ExecHandler> {
@@ -44,6 +47,7 @@ class ExecHandler : public Handler, public std::enable_shared_from_this<ExecHand
   void handle(const RequestContext& context, std::string_view line, ReplyCallback done) override;
   std::size_t in_flight() const override { return m_queue.size() + m_running; }
   void abort_all() override;
+  void cancel(std::uint64_t connection) override;
 
  private:
   struct Job {

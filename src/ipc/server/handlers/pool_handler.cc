@@ -16,6 +16,7 @@
 #include "ipc/wire/line_decoder.h"
 #include "ipc/wire/json_text.h"
 #include "ipc/wire/json_value.h"
+#include "ipc/server/handlers/handler_report.h"
 
 namespace asio = boost::asio;
 
@@ -24,8 +25,6 @@ namespace {
 
 constexpr int k_failures_before_giving_up = 3;
 constexpr auto k_healthy_after = std::chrono::seconds(1);
-
-std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + "ms"; }
 
 }  // namespace
 
@@ -37,6 +36,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
         m_index(index),
         m_in(pool.m_executor),
         m_out(pool.m_executor),
+        m_err(pool.m_executor),
         m_timer(pool.m_executor),
         m_decoder(pool.m_options.max_output) {}
 
@@ -53,8 +53,10 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     m_writing = false;
     m_retire = false;
     m_answer.reset();
+    m_stderr.clear();
+    m_err_line.clear();
     try {
-      Pipe in = make_pipe(), out = make_pipe();
+      Pipe in = make_pipe(), out = make_pipe(), err = make_pipe();
       SpawnOptions s;
       s.executable = o.executable;
       s.argv = o.argv;
@@ -62,26 +64,29 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
       s.env->push_back("IPCAT_WORKER=" + std::to_string(m_index));
       s.stdin_fd = in.read.get();
       s.stdout_fd = out.write.get();
+      s.stderr_fd = err.write.get();
       m_child = Child::spawn(m_pool.m_executor, s);
       set_nonblocking(in.write.get());
       set_nonblocking(out.read.get());
+      set_nonblocking(err.read.get());
       m_in.assign(in.write.release());
       m_out.assign(out.read.release());
+      m_err.assign(err.read.release());
     } catch (const Error& e) {
       if (initial) throw;
       m_child.reset();
-      on_exit(e.what());
+      on_exit(e.what(), std::nullopt);
       return;
     }
     m_started = std::chrono::steady_clock::now();
-    m_pool.m_log.debug("worker_started", {pool_field(), {"worker", std::to_string(m_index)},
-                                          {"pid", std::to_string(m_child->pid())}});
+    m_pool.m_log.debug("worker_started", {pool_field(), {"worker", m_index}, {"worker_pid", m_child->pid()}});
     read_loop();
+    read_stderr();
     auto self = shared_from_this();
     int gen = m_generation;
     m_child->async_wait([self, gen](ExitStatus status) {
       if (gen != self->m_generation) return;
-      self->on_exit(status.describe());
+      self->on_exit(status.describe(), status);
     });
   }
 
@@ -109,6 +114,17 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     arm_timeout(gen);
   }
 
+  /// The client of the request in flight has gone: stop the worker (it is restarted).
+  void cancel(std::uint64_t connection) {
+    if (!m_job || m_job->connection != connection || m_dying) return;
+    m_dying = true;  // before finish_job(), which hands out the next job
+    Outcome outcome = outcome_now();
+    outcome.cancelled = true;
+    finish_job(std::nullopt, std::move(outcome));
+    m_pool.m_log.info("worker_cancelled", {pool_field(), {"worker", m_index}, {"connection", connection}});
+    term_then_kill(m_generation);
+  }
+
   /// SIGHUP: replace this worker's process as soon as it has no request (now, if idle).
   void retire() {
     m_retire = true;
@@ -126,27 +142,40 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
       const auto& opt = self->m_pool.m_options;
       if (!self->m_job) {
         // It answered but never read the rest of its request: useless, replace it.
-        self->m_pool.m_log.error("worker_stuck", {self->pool_field(), {"worker", std::to_string(self->m_index)},
+        self->m_pool.m_log.error("worker_stuck", {self->pool_field(), {"worker", self->m_index},
                                                   {"reason", "answered but did not read its whole request"}});
         self->kill();
         return;
       }
-      Json j = error_object("HandlerTimeout", "worker timed out after " + ms_text(opt.timeout) + " and was restarted");
+      // The usual cause: a reply written but not flushed (Python's stdout is
+      // block-buffered on a pipe). Say what came, if anything.
+      const std::size_t partial = self->m_decoder.buffered();
+      std::string hint = partial > 0 ? "; it wrote " + std::to_string(partial) + " bytes without a newline"
+                                     : "; it wrote nothing: a worker must write one line per request and flush it";
+      Json j = error_object("HandlerTimeout", "worker timed out after " + duration_text(opt.timeout) +
+                                                  " and was restarted" + hint);
       j["limit"] = static_cast<double>(opt.timeout.count()) / 1000.0;
       self->m_dying = true;  // before finish_job(), which hands out the next job
-      self->finish_job(encode(j));
-      self->m_pool.m_log.error("worker_timeout", {self->pool_field(), {"worker", std::to_string(self->m_index)}});
-      self->m_child->signal(SIGTERM);
-      self->m_timer.expires_after(opt.kill_grace);
-      self->m_timer.async_wait([self, gen](const boost::system::error_code& e2) {
-        if (!e2 && gen == self->m_generation) self->kill();
-      });
+      self->drain_stderr();
+      self->finish_job(self->failure(std::move(j)), self->failure_outcome());
+      self->m_pool.m_log.error("worker_timeout", {self->pool_field(), {"worker", self->m_index}});
+      self->term_then_kill(gen);
+    });
+  }
+
+  /// SIGTERM to the worker's group now, SIGKILL after the grace.
+  void term_then_kill(int gen) {
+    auto self = shared_from_this();
+    if (m_child) m_child->signal(SIGTERM);
+    m_timer.expires_after(m_pool.m_options.kill_grace);
+    m_timer.async_wait([self, gen](const boost::system::error_code& e2) {
+      if (!e2 && gen == self->m_generation) self->kill();
     });
   }
 
   /// Ends the in-flight request with `reply` and kills the worker (shutdown).
   void abort(const std::string& reply) {
-    if (m_job) finish_job(reply, false);
+    if (m_job) finish_job(reply, outcome_now(), false);
     m_stopped = true;
     kill();
   }
@@ -161,11 +190,75 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     boost::system::error_code ec;
     m_in.close(ec);
     m_out.close(ec);
+    m_err.close(ec);
     m_child.reset();  // kills the group and reaps
   }
 
  private:
-  Log::Field pool_field() const { return {"pool", m_pool.m_options.name.empty() ? "default" : m_pool.m_options.name}; }
+  Log::Field pool_field() const { return {"pool", m_pool.name()}; }
+
+  /// Who is answering, for the request log.
+  Outcome outcome_now() const {
+    Outcome o;
+    if (m_child) o.pid = m_child->pid();
+    return o;
+  }
+
+  Outcome failure_outcome() const {
+    Outcome o = outcome_now();
+    o.stderr_tail = excerpt_tail(m_stderr, m_pool.m_options.max_quoted);
+    return o;
+  }
+
+  /// The error reply `j` with the stderr tail.
+  std::string failure(Json j) const {
+    add_stderr(j, excerpt_tail(m_stderr, m_pool.m_options.max_quoted));
+    return encode(j);
+  }
+
+  void read_stderr() {
+    auto self = shared_from_this();
+    int gen = m_generation;
+    m_err.async_read_some(asio::buffer(m_err_buf), [self, gen](const boost::system::error_code& ec, std::size_t n) {
+      if (gen != self->m_generation || ec) return;  // EOF: the worker is going; its exit says the rest
+      self->take_stderr(n);
+      self->read_stderr();
+    });
+  }
+
+  /// Keeps the tail of what the worker wrote on stderr and logs it line by line.
+  void take_stderr(std::size_t n) {
+    const std::string_view bytes(m_err_buf.data(), n);
+    const std::size_t keep = m_pool.m_options.max_quoted;
+    m_stderr.append(bytes);
+    if (m_stderr.size() > 2 * keep) m_stderr.erase(0, m_stderr.size() - 2 * keep);  // tail from a line start
+    for (char c : bytes) {
+      if (c == '\n') {
+        log_stderr_line();
+      } else if (m_err_line.size() < keep) {
+        m_err_line += c;
+      }
+    }
+  }
+
+  void log_stderr_line() {
+    if (!trim(m_err_line).empty())
+      m_pool.m_log.info("worker_stderr", {pool_field(), {"worker", m_index},
+                                          {"worker_pid", m_child ? m_child->pid() : 0}, {"line", excerpt_head(m_err_line, m_pool.m_options.max_quoted)}});
+    m_err_line.clear();
+  }
+
+  /// What the exited worker left in its stderr pipe, read now: its last words
+  /// (a traceback) belong in the reply of the request it failed.
+  void drain_stderr() {
+    if (!m_err.is_open()) return;
+    for (;;) {
+      ssize_t k = ::read(m_err.native_handle(), m_err_buf.data(), m_err_buf.size());
+      if (k <= 0) break;  // EOF, or nothing more now (something else holds the pipe)
+      take_stderr(static_cast<std::size_t>(k));
+    }
+    if (!m_err_line.empty()) log_stderr_line();
+  }
 
   void kill() {
     m_dying = true;
@@ -195,7 +288,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
         Reply reply = std::move(*self->m_answer);
         self->m_answer.reset();
         self->m_failures = 0;  // it answered: healthy
-        self->finish_job(std::move(reply));
+        self->finish_job(std::move(reply), self->outcome_now());
         if (gen != self->m_generation) return;
       }
       self->read_loop();
@@ -214,7 +307,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
         const auto limit = m_pool.m_options.max_output;
         Json j = error_object("BadHandlerOutput", "worker reply exceeds --max-output (" + std::to_string(limit) + " bytes)");
         j["limit"] = limit;
-        bad_output(encode(j), "reply too long");
+        bad_output(std::move(j), "reply too long");
         return false;
       } else {
         return true;
@@ -223,26 +316,37 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
   }
 
   bool on_line(std::string_view line) {
+    const std::size_t quoted = m_pool.m_options.max_quoted;
     if (!m_job || m_answer) {
-      bad_output(encode(error_object("BadHandlerOutput", "worker wrote a line that answers no request")),
-                 m_job ? "wrote a second line for one request" : "wrote a line with no request in flight");
+      Json j = error_object("BadHandlerOutput", "worker wrote a line that answers no request");
+      j["output"] = excerpt_head(line, quoted);
+      bad_output(std::move(j), m_job ? "wrote a second line for one request" : "wrote a line with no request in flight",
+                 line);
       return false;
     }
     std::string why;
     auto value = compact_form(line, &why);
     if (!value) {
-      bad_output(encode(error_object("BadHandlerOutput", "worker reply is not one JSON value: " + why)), why);
+      Json j = error_object("BadHandlerOutput", "worker reply is not one JSON value: " + why);
+      j["output"] = excerpt_head(line, quoted);
+      bad_output(std::move(j), why, line);
       return false;
     }
     m_answer = *value == "null" ? Reply() : Reply(std::move(*value));
     return true;
   }
 
-  void bad_output(const std::string& reply, const std::string& why) {
-    m_pool.m_log.error("bad_worker_output", {pool_field(), {"worker", std::to_string(m_index)}, {"reason", why}});
+  void bad_output(Json j, const std::string& why, std::string_view line = {}) {
+    m_pool.m_log.error("bad_worker_output", {pool_field(), {"worker", m_index}, {"reason", why},
+                                             {"output", excerpt_head(line, m_pool.m_options.max_quoted)}});
     m_dying = true;  // before finish_job(), which hands out the next job
     m_answer.reset();
-    if (m_job) finish_job(reply);
+    drain_stderr();  // what it said before the bad line belongs in the reply
+    if (m_job) {
+      Outcome outcome = failure_outcome();
+      outcome.output = excerpt_head(line, m_pool.m_options.max_quoted);
+      finish_job(failure(std::move(j)), std::move(outcome));
+    }
     kill();
   }
 
@@ -264,37 +368,47 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     boost::system::error_code ec;
     m_in.close(ec);
     m_out.close(ec);
+    m_err.close(ec);
     m_child.reset();  // kills the group and reaps
     m_failures = 0;
-    m_pool.m_log.info("worker_replaced", {pool_field(), {"worker", std::to_string(m_index)}});
+    m_pool.m_log.info("worker_replaced", {pool_field(), {"worker", m_index}});
     spawn(false);
     m_pool.dispatch();
   }
 
-  void finish_job(Reply reply, bool dispatch_next = true) {
+  void finish_job(Reply reply, Outcome outcome, bool dispatch_next = true) {
     m_timer.cancel();
     auto job = std::move(*m_job);
     m_job.reset();
     // Answered before its request was all written: give the write --timeout to finish.
     if (m_writing && !m_dying) arm_timeout(m_generation);
     int gen = m_generation;
-    job.done(std::move(reply));
+    job.done(std::move(reply), std::move(outcome));
     if (dispatch_next && gen == m_generation) became_free();
   }
 
-  void on_exit(const std::string& how) {
+  void on_exit(const std::string& how, const std::optional<ExitStatus>& status) {
     ++m_generation;  // ignore whatever the old child's operations still report
     m_timer.cancel();
+    drain_stderr();
+    Outcome outcome = failure_outcome();
     boost::system::error_code ec;
     m_in.close(ec);
     m_out.close(ec);
+    m_err.close(ec);
     m_child.reset();
     m_dying = false;
     m_writing = false;
     m_answer.reset();
     if (m_job) {
+      // As in request mode: the status (or signal) and the last lines of stderr.
       Json j = error_object("HandlerFailed", "worker " + how + " while handling the request");
-      finish_job(encode(j), false);
+      if (status) {
+        add_exit_status(j, *status);
+        outcome.status = status->signal != 0 ? -1 : status->code;
+        outcome.signal = status->signal;
+      }
+      finish_job(failure(std::move(j)), std::move(outcome), false);
     }
     if (m_stopped || m_pool.m_aborting) return;
     bool quick = std::chrono::steady_clock::now() - m_started < k_healthy_after;
@@ -303,10 +417,10 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     auto wait = o.restart_backoff;
     for (int i = 1; i < m_failures && wait < o.max_backoff; ++i) wait *= 2;
     wait = std::min(wait, o.max_backoff);
-    m_pool.m_log.error("worker_exited", {pool_field(), {"worker", std::to_string(m_index)}, {"reason", how},
-                                         {"restart_in", ms_text(wait)}, {"quick_failures", std::to_string(m_failures)}});
+    m_pool.m_log.error("worker_exited", {pool_field(), {"worker", m_index}, {"reason", how},
+                                         {"restart_in_ms", wait.count()}, {"quick_failures", m_failures}});
     if (m_failures >= k_failures_before_giving_up)
-      m_pool.m_log.error("workers_failing", {pool_field(), {"worker", std::to_string(m_index)},
+      m_pool.m_log.error("workers_failing", {pool_field(), {"worker", m_index},
                                              {"reason", "the worker keeps exiting at start; requests fail until it stays up"}});
     auto self = shared_from_this();
     int gen = m_generation;
@@ -321,10 +435,13 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
 
   PoolHandler& m_pool;
   std::size_t m_index;
-  asio::posix::stream_descriptor m_in, m_out;
+  asio::posix::stream_descriptor m_in, m_out, m_err;
   asio::steady_timer m_timer;
   LineDecoder m_decoder;
   std::array<char, 16384> m_buf{};
+  std::array<char, 4096> m_err_buf{};
+  std::string m_stderr;    // the tail of what it wrote on stderr (2 x max_quoted at most)
+  std::string m_err_line;  // the stderr line being read, for the log
   std::unique_ptr<Child> m_child;
   std::optional<Job> m_job;
   std::optional<Reply> m_answer;  // the reply read, held until the worker's output is drained
@@ -354,11 +471,11 @@ void PoolHandler::start() {
   }
 }
 
-void PoolHandler::handle(const RequestContext&, std::string_view line, ReplyCallback done) {
+void PoolHandler::handle(const RequestContext& context, std::string_view line, ReplyCallback done) {
   if (m_queue.size() >= m_options.max_queue) {
     Json j = error_object("Overloaded", "request queue is full (--max-queue " + std::to_string(m_options.max_queue) + ")");
     j["limit"] = m_options.max_queue;
-    done(encode(j));
+    done(encode(j), {});
     return;
   }
   Job job;
@@ -368,6 +485,7 @@ void PoolHandler::handle(const RequestContext&, std::string_view line, ReplyCall
   *input += '\n';
   job.input = std::move(input);
   job.done = std::move(done);
+  job.connection = context.connection;
   m_queue.push_back(std::move(job));
   dispatch();
 }
@@ -392,7 +510,7 @@ void PoolHandler::fail_queue(const std::string& type, const std::string& message
   while (!m_queue.empty()) {
     Job job = std::move(m_queue.front());
     m_queue.pop_front();
-    job.done(encode(error_object(type, message)));
+    job.done(encode(error_object(type, message)), {});
   }
 }
 
@@ -404,8 +522,7 @@ std::size_t PoolHandler::in_flight() const {
 
 void PoolHandler::reload() {
   if (m_aborting) return;
-  m_log.info("workers_reloading", {{"pool", m_options.name.empty() ? "default" : m_options.name},
-                                   {"workers", std::to_string(m_workers.size())}});
+  m_log.info("workers_reloading", {{"pool", name()}, {"workers", m_workers.size()}});
   for (auto& w : m_workers) w->retire();
   dispatch();
 }
@@ -414,6 +531,28 @@ void PoolHandler::abort_all() {
   m_aborting = true;
   fail_queue("ShuttingDown", "server shut down before the request was handled");
   for (auto& w : m_workers) w->abort(encode(error_object("ShuttingDown", "server shut down before the worker answered")));
+}
+
+}  // namespace ipc
+
+namespace ipc {
+
+void PoolHandler::cancel(std::uint64_t connection) {
+  std::vector<Job> dropped;
+  for (auto it = m_queue.begin(); it != m_queue.end();) {
+    if (it->connection == connection) {
+      dropped.push_back(std::move(*it));
+      it = m_queue.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& w : m_workers) w->cancel(connection);
+  for (auto& job : dropped) {
+    Outcome outcome;
+    outcome.cancelled = true;
+    job.done(std::nullopt, std::move(outcome));
+  }
 }
 
 }  // namespace ipc

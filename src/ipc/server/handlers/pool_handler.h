@@ -10,7 +10,11 @@
 ///   a line that answers no request (a banner, a second line) ──► the request
 ///       fails BadHandlerOutput, the worker is restarted: never passed on
 ///   reload() (SIGHUP) ──► each worker replaced once it has no request
+///   cancel(connection) ──► its queued requests dropped; a worker busy with
+///       one gets SIGTERM (SIGKILL after the grace) and is restarted
 ///
+/// A worker's stderr goes to the log line by line (worker_stderr); its last lines
+/// go into the error reply of a request it fails, with its exit status or signal.
 /// Workers get IPCAT_WORKER (0-based index) in their environment. When every
 /// worker keeps dying at start, queued requests are failed rather than left hanging,
 /// and each restart says so in the log: the server never spins.
@@ -24,6 +28,7 @@
 
 #include "ipc/server/handler.h"
 #include "ipc/server/log.h"
+#include "ipc/server/options.h"
 
 namespace ipc {
 
@@ -36,6 +41,7 @@ struct PoolOptions {
   std::chrono::milliseconds timeout{30000};  ///< 0: no limit
   std::chrono::milliseconds kill_grace{2000};
   std::size_t max_output = 1024 * 1024;  ///< longest reply line
+  std::size_t max_quoted = k_default_max_quoted;  ///< bytes of output / stderr quoted (--max-quoted)
   std::chrono::milliseconds restart_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
   std::string name;  ///< for logs: the route name, or empty
@@ -52,6 +58,7 @@ class PoolHandler : public Handler, public std::enable_shared_from_this<PoolHand
   void handle(const RequestContext& context, std::string_view line, ReplyCallback done) override;
   std::size_t in_flight() const override;
   void abort_all() override;
+  void cancel(std::uint64_t connection) override;
   /// SIGHUP: replaces every worker's process, each as soon as it has no request
   /// (picks up a new version of the handler; no request fails).
   void reload();
@@ -61,10 +68,12 @@ class PoolHandler : public Handler, public std::enable_shared_from_this<PoolHand
   struct Job {
     std::shared_ptr<const std::string> input;  // line + '\n'; shared with the write in progress
     ReplyCallback done;
+    std::uint64_t connection = 0;
   };
   friend class Worker;
   void dispatch();
   void fail_queue(const std::string& type, const std::string& message);
+  const char* name() const noexcept { return m_options.name.empty() ? "default" : m_options.name.c_str(); }
 
   boost::asio::any_io_executor m_executor;
   PoolOptions m_options;

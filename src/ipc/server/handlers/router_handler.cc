@@ -24,17 +24,24 @@ void RouterHandler::handle(const RequestContext& context, std::string_view line,
   if (member) method = json_string_value(*member);
   if (!method) {
     Json j = error_object("NoSuchMethod", "request has no string \"" + m_key + "\" field; available: " + available());
-    done(encode(j));
+    done(encode(j), {});
     return;
   }
   auto route = m_routes.find(*method);
   if (route == m_routes.end()) {
     Json j = error_object("NoSuchMethod", "no such method \"" + *method + "\"; available: " + available());
     j["method"] = *method;
-    done(encode(j));
+    Outcome outcome;
+    outcome.method = std::move(*method);
+    done(encode(j), std::move(outcome));
     return;
   }
-  route->second->handle(context, line, std::move(done));
+  // The request log names the route (a route's name is its method).
+  route->second->handle(context, line, [done = std::move(done), name = route->first](Reply reply, Outcome outcome) {
+    outcome.route = name;
+    outcome.method = name;
+    done(std::move(reply), std::move(outcome));
+  });
 }
 
 std::size_t RouterHandler::in_flight() const {
@@ -45,6 +52,16 @@ std::size_t RouterHandler::in_flight() const {
 
 void RouterHandler::abort_all() {
   for (const auto& [_, h] : m_routes) h->abort_all();
+}
+
+void RouterHandler::cancel(std::uint64_t connection) {
+  for (const auto& [_, h] : m_routes) h->cancel(connection);
+}
+
+std::vector<std::string> RouterHandler::routes() const {
+  std::vector<std::string> names;
+  for (const auto& [name, _] : m_routes) names.push_back(name);
+  return names;
 }
 
 }  // namespace ipc

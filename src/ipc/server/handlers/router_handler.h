@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ipc/server/handler.h"
 
@@ -20,6 +21,9 @@ class RouterHandler : public Handler {
   void handle(const RequestContext& context, std::string_view line, ReplyCallback done) override;
   std::size_t in_flight() const override;
   void abort_all() override;
+  void cancel(std::uint64_t connection) override;
+  /// The route names, in order.
+  std::vector<std::string> routes() const;
 
  private:
   std::string available() const;

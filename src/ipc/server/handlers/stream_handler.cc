@@ -103,7 +103,7 @@ class StreamHandler::Session : public std::enable_shared_from_this<Session> {
   void stop(const char* event) {
     if (m_done || m_stopping) return;
     m_stopping = true;
-    m_owner.m_log.info(event, {{"connection", std::to_string(m_connection)}});
+    m_owner.m_log.info(event, {{"connection", m_connection}});
     m_child->signal(SIGTERM);
     m_life.expires_after(m_owner.m_options.kill_grace);
     m_life.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -145,14 +145,14 @@ void StreamHandler::serve(Socket connected, std::uint64_t connection, const Peer
   try {
     child = Child::spawn(m_executor, s);
   } catch (const Error& e) {
-    m_spawn_errors.error(m_log, "handler_failed", {{"connection", std::to_string(connection)}, {"reason", e.what()}});
+    m_spawn_errors.error(m_log, "handler_failed", {{"connection", connection}, {"reason", e.what()}});
     socket.reset();
     asio::post(m_executor, std::move(done));
     return;
   }
   auto session = std::make_shared<Session>(*this, connection, std::move(child));
   m_sessions.emplace(connection, session);
-  m_log.debug("connection_child", {{"connection", std::to_string(connection)}, {"pid", std::to_string(session->child().pid())}});
+  m_log.debug("connection_child", {{"connection", connection}, {"child_pid", session->child().pid()}});
   session->start(socket.get());
   // Ours goes now: the child's copy is the only one, so its exit is the client's EOF.
   socket.reset();
@@ -160,7 +160,7 @@ void StreamHandler::serve(Socket connected, std::uint64_t connection, const Peer
   session->child().async_wait(
       [this, connection, done = std::move(done)](ExitStatus status) {
         if (!status.success())
-          m_log.info("connection_child_exited", {{"connection", std::to_string(connection)}, {"reason", status.describe()}});
+          m_log.info("connection_child_exited", {{"connection", connection}, {"reason", status.describe()}});
         // Erased from a posted handler: we are inside the Child's own callback now.
         asio::post(m_executor, [this, connection, done] {
           auto it = m_sessions.find(connection);
