@@ -230,6 +230,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   // during set-up (100 workers starting) is handled once the loop runs, and
   // cleans up whatever was made; HUP never kills us.
   boost::asio::io_context io(1);
+  log.batch_on(io.get_executor());
   boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -331,6 +332,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   if (address.kind == ipc::Address::Kind::tcp && !so.authkey)
     log.warning("open_to_local_users", {{"address", server.listener().display()},
                                         {"reason", "TCP without --authkey-file: every local user can connect"}});
+  log.flush();  // what was said before ready is out before anyone is told
   announce_ready(a.ready_fd);
   boost::asio::steady_timer watchdog(io);
   if (auto interval = ipc::watchdog_interval()) keep_watchdog(watchdog, *interval);
@@ -358,6 +360,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   };
   wait_signal();
   io.run();
+  log.batch_on(std::nullopt);
   // The totals of the run: requests by outcome, latency percentiles, per route.
   std::vector<ipc::Log::Field> stopped{{"address", server.listener().display()}};
   if (lines)

@@ -3,7 +3,11 @@
 #include "ipc/server/log.h"
 
 #include <gtest/gtest.h>
+#include <limits.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <string>
@@ -29,6 +33,12 @@ class Captured {
     ::close(m_write);
   }
   int fd() const { return m_write; }
+  /// Bytes written and not read yet.
+  int waiting() const {
+    int n = -1;
+    ::ioctl(m_read, FIONREAD, &n);
+    return n;
+  }
   std::string text() const {
     char buf[8192];
     ssize_t n = ::read(m_read, buf, sizeof buf);
@@ -55,6 +65,35 @@ TEST(Log, JsonNumbersAreNumbersAndTextQuotesWhatNeedsIt) {
   text.info("stopped", {{"requests", 2}, {"routes", routes}, {"why", "a b"}});
   EXPECT_NE(out.text().find(": stopped requests=2 routes.status.requests=2 routes.status.errors=0 why=\"a b\"\n"),
             std::string::npos);
+}
+
+TEST(Log, WhileTheLoopRunsLinesOfOneTurnShareAWriteAndNoneIsLost) {
+  Captured out;
+  boost::asio::io_context io;
+  {
+    ipc::Log log(ipc::LogLevel::info, ipc::LogFormat::text, out.fd());
+    log.batch_on(io.get_executor());
+    log.info("one", {{"n", 1}});
+    log.info("two", {{"n", 2}});
+    EXPECT_EQ(out.waiting(), 0) << "written before the loop's turn was over";
+    io.run();
+    EXPECT_EQ(out.text(), "ipcat[" + std::to_string(::getpid()) + "]: one n=1\nipcat[" + std::to_string(::getpid()) +
+                              "]: two n=2\n");
+    // A line too long to share a write goes out alone, after what was gathered.
+    log.info("short");
+    log.info("long", {{"text", std::string(PIPE_BUF, 'x')}});
+    EXPECT_GT(out.waiting(), PIPE_BUF) << "the long line waited";
+    out.text();  // (reads up to 8 KiB: both)
+    // Stopping the batching, or the Log's end, writes what is gathered.
+    log.info("gathered");
+    log.batch_on(std::nullopt);
+    EXPECT_NE(out.text().find("gathered"), std::string::npos);
+    log.info("direct");
+    EXPECT_NE(out.text().find("direct"), std::string::npos);
+    log.batch_on(io.get_executor());
+    log.info("at the end");
+  }
+  EXPECT_NE(out.text().find("at the end"), std::string::npos) << "lost when the Log ended";
 }
 
 TEST(Log, OneDurationFormat) {

@@ -1,6 +1,9 @@
 #include "ipc/server/log.h"
 
+#include <limits.h>
 #include <unistd.h>
+
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -64,12 +67,14 @@ void append_text(std::string& line, std::string_view key, const LogValue& value)
 }  // namespace
 
 Json LogValue::json() const {
-  if (const auto* text = std::get_if<std::string>(&m_value)) return Json(*text);
-  return std::get<Json>(m_value);
+  return std::visit([](const auto& v) { return Json(v); }, m_value);
 }
 
 std::string LogValue::text() const {
   if (const auto* text = std::get_if<std::string>(&m_value)) return *text;
+  if (const auto* n = std::get_if<std::int64_t>(&m_value)) return std::to_string(*n);
+  if (const auto* n = std::get_if<std::uint64_t>(&m_value)) return std::to_string(*n);
+  if (const auto* x = std::get_if<double>(&m_value)) return encode(Json(*x));
   return encode(std::get<Json>(m_value));
 }
 
@@ -80,6 +85,19 @@ const Json* LogValue::object() const noexcept {
 
 Log::Log(LogLevel level, LogFormat format, int fd)
     : m_level(level), m_format(format), m_fd(fd), m_pid(static_cast<long>(::getpid())) {}
+
+Log::~Log() { flush(); }
+
+void Log::batch_on(std::optional<boost::asio::any_io_executor> executor) {
+  flush();
+  m_executor = std::move(executor);
+}
+
+void Log::flush() const {
+  if (m_pending.empty()) return;
+  [[maybe_unused]] auto n = ::write(m_fd, m_pending.data(), m_pending.size());
+  m_pending.clear();
+}
 
 void Log::write(LogLevel level, std::string_view event, std::span<const Field> fields) const {
   if (!enabled(level)) return;
@@ -100,7 +118,23 @@ void Log::write(LogLevel level, std::string_view event, std::span<const Field> f
     for (const auto& [k, v] : fields) append_text(line, k, v);
   }
   line += '\n';
-  [[maybe_unused]] auto n = ::write(m_fd, line.data(), line.size());
+  if (!m_executor) {
+    [[maybe_unused]] auto n = ::write(m_fd, line.data(), line.size());
+    return;
+  }
+  if (m_pending.size() + line.size() > PIPE_BUF) flush();
+  if (line.size() > PIPE_BUF) {
+    [[maybe_unused]] auto n = ::write(m_fd, line.data(), line.size());
+    return;
+  }
+  m_pending += line;
+  if (!m_flush_posted) {
+    m_flush_posted = true;
+    boost::asio::post(*m_executor, [this] {
+      m_flush_posted = false;
+      flush();
+    });
+  }
 }
 
 void RateLimit::error(const Log& log, std::string_view event, std::initializer_list<Log::Field> fields) {

@@ -6,8 +6,10 @@
 ///
 /// A field is text or a number (JSON: a number, never a string), or a small object
 /// of ipcat's own (text: flattened to `key.member=value`). Durations read the same
-/// everywhere (base/duration.h, man/ipcat.1, LOG). Each line goes out in one
-/// write(2), so lines from several processes never interleave.
+/// everywhere (base/duration.h, man/ipcat.1, LOG). Each line goes out whole in one
+/// write(2) of at most PIPE_BUF bytes (or alone, if longer), so lines from several
+/// processes never interleave. While serve's event loop runs, the lines of one turn
+/// of the loop share that write (batch_on): a line per request costs no syscall.
 
 #include <chrono>
 #include <concepts>
@@ -19,6 +21,9 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <optional>
 
 #include "ipc/base/duration.h"
 #include "ipc/wire/json_value.h"
@@ -35,10 +40,13 @@ class LogValue {
   LogValue(std::string text) : m_value(std::move(text)) {}
   LogValue(const char* text) : m_value(std::string(text)) {}
   LogValue(std::string_view text) : m_value(std::string(text)) {}
-  template <std::integral T>
-    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
-  LogValue(T n) : m_value(std::in_place_type<Json>, n) {}
-  LogValue(double x) : m_value(std::in_place_type<Json>, x) {}
+  template <std::signed_integral T>
+    requires(!std::same_as<T, char>)
+  LogValue(T n) : m_value(static_cast<std::int64_t>(n)) {}
+  template <std::unsigned_integral T>
+    requires(!std::same_as<T, bool>)
+  LogValue(T n) : m_value(static_cast<std::uint64_t>(n)) {}
+  LogValue(double x) : m_value(x) {}
   LogValue(Json value) : m_value(std::move(value)) {}
 
   /// The value in a JSON log line.
@@ -48,7 +56,8 @@ class LogValue {
   const Json* object() const noexcept;
 
  private:
-  std::variant<std::string, Json> m_value;
+  // Numbers as themselves: a line per request must not build a DOM per field.
+  std::variant<std::string, std::int64_t, std::uint64_t, double, Json> m_value;
 };
 
 class Log {
@@ -58,6 +67,19 @@ class Log {
   /// Lines name the process that made the Log (its pid is read once: a line per
   /// request must not cost a getpid(2) each).
   Log(LogLevel level = LogLevel::info, LogFormat format = LogFormat::text, int fd = 2);
+  /// Writes what is gathered.
+  ~Log();
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  /// With an executor, lines are gathered and written together once the events in
+  /// hand are handled (a handler posted on it), up to PIPE_BUF bytes a write;
+  /// without one (the default, and after batch_on(std::nullopt), which writes what
+  /// is gathered) each line is written at once. Call it with nullopt before the
+  /// loop stops for good: what is gathered then would wait for a loop that no longer runs.
+  void batch_on(std::optional<boost::asio::any_io_executor> executor);
+  /// Writes the gathered lines now.
+  void flush() const;
 
   bool enabled(LogLevel level) const noexcept { return level <= m_level; }
   void write(LogLevel level, std::string_view event, std::initializer_list<Field> fields = {}) const {
@@ -83,6 +105,9 @@ class Log {
   LogFormat m_format;
   int m_fd;
   long m_pid;
+  std::optional<boost::asio::any_io_executor> m_executor;
+  mutable std::string m_pending;      // whole lines, at most PIPE_BUF bytes
+  mutable bool m_flush_posted = false;
 };
 
 /// At most one line per `interval` for an event that can repeat in a tight loop
