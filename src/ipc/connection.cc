@@ -177,7 +177,7 @@ void Connection::submit(std::string_view line) {
   std::uint64_t seq = m_base_seq + m_slots.size();
   m_slots.emplace_back();
   ++m_requests;
-  // Validated byte-exact and without recursion (man/ipcat.1, WIRE PROTOCOL): the
+  // Validated byte-exact and without recursion (man/ipcat.1, PROTOCOL): the
   // handler gets the line as the client wrote it.
   line = strip_bom(line);  // dropped, as on every path
   JsonCheck check = check_json(line, m_server.m_options.max_depth);

@@ -30,7 +30,7 @@ std::optional<Json> parse_json(std::string_view text, std::string* why = nullptr
 /// never thrown.
 std::string encode(const Json& value);
 
-/// {"error": message, "type": type} — the error object of man/ipcat.1 (ERROR REPLIES).
+/// {"error": message, "type": type} — the error object of man/ipcat.1 (PROTOCOL).
 Json error_object(std::string_view type, std::string_view message);
 
 }  // namespace ipc

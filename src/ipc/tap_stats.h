@@ -1,7 +1,7 @@
 #pragma once
 /// TapStats — what `ipcat tap` prints on stderr at exit: connections, requests,
 /// replies, pushes and errors, and per method the requests, errors and latency
-/// percentiles (man/ipcat.1, ipcat tap, SUMMARY).
+/// percentiles (man/ipcat.1, ipcat tap: the summary).
 ///
 /// Memory is bounded whatever the traffic: latencies go into a log-linear
 /// histogram (exact below 64 us, then 32 steps per power of two: within 3%), and

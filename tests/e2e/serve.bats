@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# ipcat serve in request mode (HANDLER) and with --echo: wire protocol (DESIGN.md §3),
-# handler contract, limits, socket and lifecycle (§4). socat is the client wherever the
+# ipcat serve in request mode (HANDLER) and with --echo: wire protocol (man/ipcat.1, PROTOCOL),
+# handler contract, limits, socket and lifecycle (ipcat serve). socat is the client wherever the
 # server's own bytes matter.
 
 load test_helper
