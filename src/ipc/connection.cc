@@ -47,8 +47,10 @@ void Connection::start_handshake() {
   m_unsent += '\n';
   do_write();
   // A client that never answers must not hold a connection slot for long.
+  auto limit = m_server.m_options.handshake_timeout;
+  if (limit.count() == 0) return;
   m_handshake_timer = std::make_unique<asio::steady_timer>(m_socket.get_executor());
-  m_handshake_timer->expires_after(k_handshake_timeout);
+  m_handshake_timer->expires_after(limit);
   m_handshake_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->m_closed || self->m_nonce.empty()) return;
     self->m_server.m_log.info("handshake_timeout", {{"connection", std::to_string(self->m_id)}, {"peer", self->m_peer.describe()}});

@@ -61,6 +61,8 @@ struct ServerOptions {
   std::size_t max_connections_per_uid = 256;
   /// When set, every connection must pass the authkey handshake (auth.h) first.
   std::optional<AuthKey> authkey;
+  /// Time a client has to pass it before it is closed (--handshake-timeout); 0: off.
+  std::chrono::milliseconds handshake_timeout{k_handshake_timeout};
 };
 
 class Server {
