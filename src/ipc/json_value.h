@@ -54,6 +54,6 @@ class ErrorType {
 };
 
 /// {"error": message, "type": type} — the error object of man/ipcat.1 (PROTOCOL).
-Json error_object(ErrorType type, std::string_view message);
+Json error_object(const ErrorType& type, std::string_view message);
 
 }  // namespace ipc

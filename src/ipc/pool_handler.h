@@ -65,7 +65,7 @@ class PoolHandler : public Handler, public std::enable_shared_from_this<PoolHand
   };
   friend class Worker;
   void dispatch();
-  void fail_queue(ErrorType type, const std::string& message);
+  void fail_queue(const ErrorType& type, const std::string& message);
 
   boost::asio::any_io_executor m_executor;
   PoolOptions m_options;
