@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "cli/exit_codes.h"
-#include "ipc/error.h"
-#include "ipc/json_text.h"
+#include "ipc/base/error.h"
+#include "ipc/wire/json_text.h"
 
 namespace cli {
 namespace {

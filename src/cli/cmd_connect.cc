@@ -19,14 +19,15 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
-#include "ipc/auth.h"
-#include "ipc/client.h"
-#include "ipc/error.h"
-#include "ipc/json_lines.h"
-#include "ipc/line_editor.h"
-#include "ipc/output_writer.h"
-#include "ipc/reply_rules.h"
-#include "ipc/request_body.h"
+#include "ipc/wire/auth.h"
+#include "ipc/client/client.h"
+#include "ipc/base/error.h"
+#include "ipc/wire/line_decoder.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/client/line_editor.h"
+#include "ipc/client/output_writer.h"
+#include "ipc/wire/reply_rules.h"
+#include "ipc/wire/request_body.h"
 
 namespace cli {
 namespace connect_detail {

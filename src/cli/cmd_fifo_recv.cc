@@ -19,10 +19,12 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
-#include "ipc/error.h"
-#include "ipc/fifo.h"
-#include "ipc/fifo_reader.h"
-#include "ipc/json_lines.h"
+#include "ipc/base/error.h"
+#include "ipc/fifo/fifo.h"
+#include "ipc/fifo/fifo_reader.h"
+#include "ipc/wire/line_decoder.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_value.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
@@ -129,9 +131,9 @@ int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& re
   const bool timed = o.timeout_seconds && *o.timeout_seconds > 0;
   auto idle_deadline = [&] {
     // A limit: 0 is none, as without --timeout (man/ipcat.1, "Durations").
-    return timed ? ipc::deadline_after(*o.timeout_seconds) : ipc::TimeLimit{};
+    return timed ? ipc::Deadline::after_seconds(*o.timeout_seconds) : ipc::Deadline::never();
   };
-  ipc::TimeLimit deadline = idle_deadline();
+  ipc::Deadline deadline = idle_deadline();
   int status = k_ok;
   while (o.follow || printed < o.count) {
     // Output waits only while more lines are at hand: a consumer loop sees each

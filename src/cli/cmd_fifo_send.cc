@@ -19,11 +19,11 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
-#include "ipc/error.h"
-#include "ipc/fifo.h"
-#include "ipc/fifo_writer.h"
-#include "ipc/json_lines.h"
-#include "ipc/request_body.h"
+#include "ipc/base/error.h"
+#include "ipc/fifo/fifo.h"
+#include "ipc/fifo/fifo_writer.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/wire/request_body.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
@@ -95,8 +95,8 @@ int send(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remov
   ipc::EnsuredFifo fifo = ipc::ensure_fifo(o.path, mode);
   if (o.remove && fifo.created) remover = ipc::FifoRemover(o.path, fifo.id);
   // --wait is a wait: 0 does not wait, as without it (man/ipcat.1, "Durations").
-  ipc::TimeLimit wait;
-  if (o.wait_seconds && *o.wait_seconds > 0) wait = ipc::deadline_after(*o.wait_seconds);
+  std::optional<ipc::Deadline> wait;  // none: do not wait for a reader
+  if (o.wait_seconds && *o.wait_seconds > 0) wait = ipc::Deadline::after_seconds(*o.wait_seconds);
   ipc::FifoWriter writer(ipc::open_fifo_writer(o.path, wait, &stop, mode), o.path, writer_options, &stop);
   if (message) {
     writer.send(*message);

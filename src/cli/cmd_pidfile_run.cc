@@ -26,9 +26,9 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "ipc/child.h"
-#include "ipc/error.h"
-#include "ipc/pidfile.h"
+#include "ipc/process/child.h"
+#include "ipc/base/error.h"
+#include "ipc/process/pidfile.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).

@@ -16,14 +16,15 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
-#include "ipc/address.h"
-#include "ipc/auth.h"
-#include "ipc/client.h"
-#include "ipc/error.h"
-#include "ipc/json_lines.h"
-#include "ipc/output_writer.h"
-#include "ipc/reply_rules.h"
-#include "ipc/request_body.h"
+#include "ipc/net/address.h"
+#include "ipc/wire/auth.h"
+#include "ipc/client/client.h"
+#include "ipc/base/error.h"
+#include "ipc/wire/line_decoder.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/client/output_writer.h"
+#include "ipc/wire/reply_rules.h"
+#include "ipc/wire/request_body.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).

@@ -19,20 +19,22 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
-#include "ipc/address.h"
-#include "ipc/child.h"
-#include "ipc/environment.h"
-#include "ipc/error.h"
-#include "ipc/exec_handler.h"
-#include "ipc/listener.h"
-#include "ipc/log.h"
-#include "ipc/auth.h"
-#include "ipc/pidfile.h"
-#include "ipc/systemd.h"
-#include "ipc/pool_handler.h"
-#include "ipc/router_handler.h"
-#include "ipc/stream_handler.h"
-#include "ipc/server.h"
+#include "ipc/net/address.h"
+#include "ipc/process/child.h"
+#include "ipc/process/environment.h"
+#include "ipc/base/error.h"
+#include "ipc/server/handlers/exec_handler.h"
+#include "ipc/net/listener.h"
+#include "ipc/server/log.h"
+#include "ipc/wire/auth.h"
+#include "ipc/process/pidfile.h"
+#include "ipc/net/systemd.h"
+#include "ipc/server/handlers/pool_handler.h"
+#include "ipc/server/handlers/router_handler.h"
+#include "ipc/server/handlers/stream_handler.h"
+#include "ipc/server/handlers/echo_handler.h"
+#include "ipc/server/line_connections.h"
+#include "ipc/server/server.h"
 
 namespace cli {
 // Named, so that the CLI builds as one unity file (CMakeLists.txt: start-up cost).
@@ -338,13 +340,9 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   }
 
   auto listener = ipc::Listener::open(address, listen);
-  std::optional<ipc::Server> server_storage;
-  if (stream) {
-    server_storage.emplace(io, std::move(listener), stream, so, log);
-  } else {
-    server_storage.emplace(io, std::move(listener), handler, so, log);
-  }
-  ipc::Server& server = *server_storage;
+  std::shared_ptr<ipc::ConnectionHandler> connections = stream;
+  if (!connections) connections = std::make_shared<ipc::LineConnections>(handler, so, log);
+  ipc::Server server(io, std::move(listener), connections, so, log);
   server.start();
   log.info("listening", {{"address", server.listener().display()}, {"mode", a.echo ? "echo" : a.mode}, {"handler", what}});
   if (address.kind == ipc::Address::Kind::tcp && !so.authkey)

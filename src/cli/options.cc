@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "ipc/error.h"
+#include "ipc/base/error.h"
 
 namespace cli {
 namespace {

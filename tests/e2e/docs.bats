@@ -137,8 +137,8 @@ man_section() {
 
 @test "man page: every variable handlers get is in HANDLER ENVIRONMENT" {
   local names name section
-  names=$(grep -ohE '"[A-Z][A-Z_]+=' "$ROOT"/src/ipc/peer.cc "$ROOT"/src/ipc/exec_handler.cc \
-    "$ROOT"/src/ipc/pool_handler.cc "$ROOT"/src/ipc/stream_handler.cc | tr -d '"=' | sort -u)
+  names=$(grep -ohE '"[A-Z][A-Z_]+=' "$ROOT"/src/ipc/net/peer.cc "$ROOT"/src/ipc/server/handlers/exec_handler.cc \
+    "$ROOT"/src/ipc/server/handlers/pool_handler.cc "$ROOT"/src/ipc/server/handlers/stream_handler.cc | tr -d '"=' | sort -u)
   [[ $(wc -w <<<"$names") -ge 8 ]] || fail "found too few handler variables in src/ipc: $names"
   section=$(man_text | awk '/^HANDLER ENVIRONMENT/ { on = 1; next } on && /^[A-Z]/ { on = 0 } on')
   for name in $names; do
@@ -519,7 +519,7 @@ in_tree() {
       [[ -z $ref ]] || grep -qxF -- "$ref" <<<"$subsections" ||
         problems+=("$where:$line: cites $ref in the man page, which has no such subsection")
     done < <(grep -oE '\bipcat [a-z][a-z-]*[a-z]' <<<"$cite")
-  done < <(grep -HnoE 'man/ipcat\.1(, ?| ?\(|: ?)[^)`]*' "${files[@]}")
+  done < <(grep -HnoE 'man/ipcat\.1(, ?| ?\(|: ?)[^);`]*' "${files[@]}")
   ((${#problems[@]} == 0)) || fail "$(printf '%s\n' "${problems[@]}")"
 }
 

@@ -1,4 +1,4 @@
-// Fuzz target for ipc::parse_address and ipc::local_sockaddr (src/ipc/address.h).
+// Fuzz target for ipc::parse_address and ipc::local_sockaddr (src/ipc/net/address.h).
 //
 // The input is the address text. Properties:
 //   - the only exception is ipc::Error{usage};
@@ -22,8 +22,8 @@
 #include <string>
 #include <string_view>
 
-#include "ipc/address.h"
-#include "ipc/error.h"
+#include "ipc/net/address.h"
+#include "ipc/base/error.h"
 
 namespace {
 

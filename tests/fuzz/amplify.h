@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "ipc/json_text.h"
+#include "ipc/wire/json_text.h"
 
 namespace fuzz {
 

@@ -1,4 +1,4 @@
-// Fuzz target for the authkey handshake parsers (src/ipc/auth.h).
+// Fuzz target for the authkey handshake parsers (src/ipc/wire/auth.h).
 //
 // The input is one handshake line as a peer could send it, optionally followed by
 // a NUL byte and a key. Properties:
@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "ipc/auth.h"
+#include "ipc/wire/auth.h"
 
 namespace {
 

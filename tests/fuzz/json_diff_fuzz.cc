@@ -1,5 +1,5 @@
 // Differential fuzz target: json_text.h's iterative validator against nlohmann_json
-// (src/ipc/json_text.h; man/ipcat.1, PROTOCOL).
+// (src/ipc/wire/json_text.h; man/ipcat.1, PROTOCOL).
 //
 // The input is one line's text (or an amplified one, amplify.h). Properties:
 //   - check_json never crashes or stalls, at any depth (it has no recursion);
@@ -23,7 +23,8 @@
 #include <string_view>
 
 #include "amplify.h"
-#include "ipc/json_lines.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_value.h"
 
 namespace {
 

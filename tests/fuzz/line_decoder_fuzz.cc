@@ -1,4 +1,4 @@
-// Fuzz target for ipc::LineDecoder (src/ipc/json_lines.h).
+// Fuzz target for ipc::LineDecoder (src/ipc/wire/line_decoder.h).
 //
 // Property: however a byte stream is cut into feed() calls, the decoder hands out
 // the same lines, and the same too_long verdict, as a simple model of man/ipcat.1, PROTOCOL,
@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ipc/json_lines.h"
+#include "ipc/wire/line_decoder.h"
 
 namespace {
 

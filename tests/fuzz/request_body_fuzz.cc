@@ -1,4 +1,4 @@
-// Fuzz target for ipc::body_from_words (src/ipc/request_body.h).
+// Fuzz target for ipc::body_from_words (src/ipc/wire/request_body.h).
 //
 // The input is a list of command-line words separated by NUL bytes (argv cannot
 // hold a NUL, so no word does). Properties:
@@ -21,9 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "ipc/error.h"
-#include "ipc/json_lines.h"
-#include "ipc/request_body.h"
+#include "ipc/base/error.h"
+#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_value.h"
+#include "ipc/wire/request_body.h"
 
 namespace {
 

@@ -1,9 +1,9 @@
-#include "ipc/address.h"
+#include "ipc/net/address.h"
 
 #include <gtest/gtest.h>
 #include <sys/un.h>
 
-#include "ipc/error.h"
+#include "ipc/base/error.h"
 #include "expect_error.h"
 
 namespace {

@@ -1,5 +1,5 @@
 // The authkey handshake's MAC and nonces (ipc/auth.h).
-#include "ipc/auth.h"
+#include "ipc/wire/auth.h"
 
 #include <gtest/gtest.h>
 

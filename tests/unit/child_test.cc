@@ -1,4 +1,4 @@
-#include "ipc/child.h"
+#include "ipc/process/child.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -14,7 +14,7 @@
 #include <vector>
 #include <string>
 
-#include "ipc/error.h"
+#include "ipc/base/error.h"
 #include "expect_error.h"
 
 namespace {

@@ -7,7 +7,7 @@
 
 #include <functional>
 
-#include "ipc/error.h"
+#include "ipc/base/error.h"
 
 namespace test {
 

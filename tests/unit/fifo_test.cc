@@ -1,4 +1,4 @@
-#include "ipc/fifo.h"
+#include "ipc/fifo/fifo.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -16,9 +16,10 @@
 #include <thread>
 #include <vector>
 
-#include "ipc/error.h"
-#include "ipc/fifo_reader.h"
-#include "ipc/fifo_writer.h"
+#include "ipc/base/error.h"
+#include "ipc/fifo/fifo_reader.h"
+#include "ipc/fifo/fifo_writer.h"
+#include "ipc/wire/json_value.h"
 #include "expect_error.h"
 
 namespace {
@@ -317,7 +318,7 @@ class FifoReaderTest : public ::testing::TestWithParam<bool> {
     o.peek = GetParam();
     return FifoReader(ipc::open_fifo_reader(m_path), m_path, o);
   }
-  ipc::TimeLimit soon() { return ipc::deadline_after(10); }
+  ipc::Deadline soon() { return ipc::Deadline::after_seconds(10); }
 
   TempDir m_dir;
   std::string m_path;
@@ -376,7 +377,7 @@ TEST_P(FifoReaderTest, ATooLongLineIsSkippedUpToItsNewline) {
 TEST_P(FifoReaderTest, TimesOutWhenNothingArrives) {
   auto r = reader(1);
   auto start = ipc::Clock::now();
-  auto e = r.next(ipc::deadline_after(0.05), nullptr);
+  auto e = r.next(ipc::Deadline::after_seconds(0.05), nullptr);
   EXPECT_EQ(e.kind, Kind::timeout);
   EXPECT_GE(ipc::Clock::now() - start, 50ms);
 }
@@ -415,7 +416,7 @@ TEST_P(FifoReaderTest, WithoutALimitReadsAcrossWritersComingAndGoing) {
     ASSERT_EQ(e.kind, Kind::message);
     EXPECT_EQ(e.value, std::to_string(i));
   }
-  EXPECT_EQ(r.next(ipc::deadline_after(0.05), nullptr).kind, Kind::timeout);
+  EXPECT_EQ(r.next(ipc::Deadline::after_seconds(0.05), nullptr).kind, Kind::timeout);
 }
 
 TEST_P(FifoReaderTest, AStopSignalEndsTheWait) {
@@ -433,9 +434,9 @@ TEST(StopSignals, AreSeenEvenWhileTheDescriptorIsAlwaysReady) {
   auto pipe = ipc::make_pipe();
   write_str(pipe.write.get(), "{}\n");
   ipc::StopSignals stop({SIGUSR2});
-  EXPECT_EQ(ipc::wait_fd(pipe.read.get(), POLLIN, std::nullopt, &stop), ipc::Wait::ready);
+  EXPECT_EQ(ipc::wait_fd(pipe.read.get(), POLLIN, ipc::Deadline::never(), &stop), ipc::Wait::ready);
   ::raise(SIGUSR2);
-  EXPECT_EQ(ipc::wait_fd(pipe.read.get(), POLLIN, std::nullopt, &stop), ipc::Wait::stopped);
+  EXPECT_EQ(ipc::wait_fd(pipe.read.get(), POLLIN, ipc::Deadline::never(), &stop), ipc::Wait::stopped);
   EXPECT_EQ(stop.received(), SIGUSR2);
 }
 
@@ -562,7 +563,7 @@ TEST(FifoOpen, WithoutAReaderTheWriterIsRefusedAtOnceOrAfterItsWait) {
     EXPECT_EQ(std::string(e.what()), path + ": no reader on FIFO");
   }
   try {
-    ipc::open_fifo_writer(path, ipc::deadline_after(0.1), nullptr);
+    ipc::open_fifo_writer(path, ipc::Deadline::after_seconds(0.1), nullptr);
     FAIL() << "opened without a reader";
   } catch (const ipc::Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::timeout);
@@ -578,7 +579,7 @@ TEST(FifoOpen, AWaitingWriterOpensOnceAReaderAppears) {
     std::this_thread::sleep_for(100ms);  // the point of the test: the reader comes later
     reader_fd = ipc::open_fifo_reader(path);
   });
-  ipc::Fd w = ipc::open_fifo_writer(path, ipc::deadline_after(20), nullptr);
+  ipc::Fd w = ipc::open_fifo_writer(path, ipc::Deadline::after_seconds(20), nullptr);
   late_reader.join();
   EXPECT_TRUE(w.valid());
 }

@@ -1,5 +1,5 @@
 // Pins json_text.h: byte-exact validation and minifying (man/ipcat.1, PROTOCOL).
-#include "ipc/json_text.h"
+#include "ipc/wire/json_text.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ipc/pidfile.h"
+#include "ipc/process/pidfile.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-#include "ipc/error.h"
+#include "ipc/base/error.h"
 
 namespace {
 

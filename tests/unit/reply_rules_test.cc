@@ -1,5 +1,5 @@
 // The reply rules of man/ipcat.1 (ipcat request: which replies are errors, --match).
-#include "ipc/reply_rules.h"
+#include "ipc/wire/reply_rules.h"
 
 #include <gtest/gtest.h>
 

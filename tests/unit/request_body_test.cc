@@ -1,4 +1,4 @@
-#include "ipc/request_body.h"
+#include "ipc/wire/request_body.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "ipc/error.h"
+#include "ipc/base/error.h"
 
 namespace {
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "ipc/fd.h"
-#include "ipc/tap_events.h"
-#include "ipc/tap_output.h"
-#include "ipc/tap_stats.h"
+#include "ipc/base/fd.h"
+#include "ipc/tap/events.h"
+#include "ipc/tap/output.h"
+#include "ipc/tap/stats.h"
 
 namespace {
 

@@ -1,0 +1,84 @@
+#pragma once
+/// JSON as text: validated and passed through byte-exact (man/ipcat.1,
+/// PROTOCOL). ipcat never re-encodes a user's value: numbers, string escapes, key
+/// order and duplicate keys reach the other side exactly as written. The only change
+/// it makes is removing whitespace outside strings, so a value fits on one line.
+///
+/// Everything here is iterative (an explicit nesting stack, bounded by max_depth):
+/// no input of any depth or size can overflow the call stack. No DOM is built.
+///
+///   check_json(text)            valid? already compact?        -> JsonCheck
+///   minify_json(text, out)      the same, and appends the compact text to `out`
+///   top_level_member(json, key) the raw text of one member of a top-level object
+///   json_string_value(token)    a string token decoded to UTF-8 ("\u00e9" -> "é")
+///   pretty_json(json)           re-indented, every value byte-exact
+///   quote_json(s)               s as a JSON string literal (for ipcat's own messages)
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ipc {
+
+/// Default nesting limit (--max-depth).
+inline constexpr std::size_t k_default_max_depth = 512;
+
+/// The verdict on one text.
+struct JsonCheck {
+  enum class Status {
+    ok,        ///< exactly one JSON value (RFC 8259) in valid UTF-8
+    invalid,   ///< not JSON, not UTF-8, a NUL byte, trailing bytes, ...
+    too_deep,  ///< nesting beyond max_depth: refused before looking further
+  };
+  Status status = Status::invalid;
+  bool compact = false;     ///< ok, and no whitespace outside strings: already its compact form
+  std::size_t offset = 0;   ///< invalid/too_deep: byte offset where it went wrong
+  std::string why;          ///< invalid/too_deep: e.g. "at byte 7: expected ':' after an object key"
+
+  bool ok() const noexcept { return status == Status::ok; }
+  explicit operator bool() const noexcept { return ok(); }
+};
+
+/// Validates `text` as exactly one JSON value; surrounding whitespace is allowed,
+/// and so is a leading UTF-8 byte-order mark (dropped by minify_json, like
+/// whitespace: the text is then not compact).
+JsonCheck check_json(std::string_view text, std::size_t max_depth = k_default_max_depth);
+
+/// As check_json(), and on success appends `text` without its insignificant
+/// whitespace to `out` (strings and numbers byte for byte). On failure `out` is
+/// left as it was.
+JsonCheck minify_json(std::string_view text, std::string& out, std::size_t max_depth = k_default_max_depth);
+
+/// `text` without a leading UTF-8 byte-order mark (EF BB BF), if it has one.
+std::string_view strip_bom(std::string_view text) noexcept;
+
+/// In `json` (one valid JSON text, as check_json() accepted it), the raw text of
+/// the top-level object member named `key` (the key compared after unescaping);
+/// with duplicate keys the last one counts, as in most parsers. nullopt when
+/// `json` is not an object or has no such member. Never builds the value: the cost
+/// is one pass over the top level, skipping nested values.
+std::optional<std::string_view> top_level_member(std::string_view json, std::string_view key);
+
+/// The kind of a valid JSON value's text, from its first byte.
+enum class JsonType { object, array, string, number, boolean, null };
+JsonType json_type(std::string_view json) noexcept;
+
+/// A JSON string token (with its quotes, valid) decoded to UTF-8. nullopt when
+/// `token` is not a string. A lone surrogate escape decodes to U+FFFD.
+std::optional<std::string> json_string_value(std::string_view token);
+
+/// `json` (valid) re-indented by `indent` spaces a level, as jq does; values byte-exact.
+std::string pretty_json(std::string_view json, int indent = 2);
+
+/// `s` as a JSON string literal: quotes, escapes for '"', '\\' and control
+/// characters; invalid UTF-8 replaced by U+FFFD. For text ipcat writes itself.
+std::string quote_json(std::string_view s);
+
+/// `text` (one JSON value) in compact form, byte-exact: whitespace outside strings
+/// removed, nothing else changed (json_text.h: minify_json). nullopt (and *why
+/// set) when it is not valid JSON / UTF-8 or nests deeper than max_depth.
+std::optional<std::string> compact_form(std::string_view text, std::string* why = nullptr,
+                                        std::size_t max_depth = k_default_max_depth);
+
+}  // namespace ipc
