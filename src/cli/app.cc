@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/exit_codes.h"
+#include "ipc/base/numbers.h"
 #include "ipc/base/error.h"
 #include "ipc/wire/json_text.h"
 
@@ -38,10 +39,7 @@ bool decimal_number(std::string_view s) {
 
 // A whole decimal number that fits 64 bits, or nullopt.
 std::optional<unsigned long long> whole_number(const std::string& s) {
-  unsigned long long value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return value;
+  return ipc::parse_whole<unsigned long long>(s);
 }
 
 CLI::Validator number_check(unsigned long long min, const std::string& rule) {

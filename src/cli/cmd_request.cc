@@ -173,9 +173,10 @@ class ReplyReader {
     // (A challenge is a short line: a long first line is not parsed for one.)
     if (m_lines++ == 0 && m_args.authkey_file.empty() && line.size() < 4096 && ipc::parse_challenge(line))
       throw ipc::Error(ipc::ErrorKind::permission, m_address + ": the server requires the authkey handshake (use --authkey-file)");
-    auto check = ipc::check_json(line, m_args.max_depth);
+    // One pass: valid, and has it an "error" member (the one a verdict needs first)?
+    auto check = ipc::check_json(line, m_args.max_depth, "error");
     if (!check) throw ipc::Error(ipc::ErrorKind::protocol, m_address + ": reply is not JSON: " + check.why);
-    auto verdict = ipc::judge_reply(line);
+    auto verdict = ipc::judge_reply(line, check.has_key);
     if (m_matcher && !m_matcher->take(line)) {
       // A Forbidden line answers whatever we sent: the server closes after it.
       if (verdict != ipc::ReplyVerdict::forbidden) {

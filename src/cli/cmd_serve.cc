@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
+#include "ipc/base/numbers.h"
 #include "ipc/net/address.h"
 #include "ipc/process/child.h"
 #include "ipc/process/environment.h"
@@ -42,14 +43,13 @@ namespace serve_detail {
 namespace {
 
 struct ServeArgs {
+  /// The counts bind straight to ServerOptions: its defaults are the options' defaults.
+  ipc::ServerOptions server;
   std::string address;
   std::vector<std::string> handler;
   bool echo = false;
   std::string socket_mode = "0600";
   std::string socket_group;
-  std::size_t max_line = ipc::k_default_max_line;
-  std::size_t max_depth = ipc::k_default_max_depth;
-  std::size_t max_connections = 1024;
   std::size_t max_handlers = 16;
   double timeout = 30;
   std::size_t max_output = 1024 * 1024;
@@ -63,9 +63,6 @@ struct ServeArgs {
   std::string mode = "request";
   std::size_t workers = 0;  // 0: one per CPU
   std::size_t max_queue = 1024;
-  std::size_t max_per_uid = 0;
-  std::size_t max_connections_per_uid = 256;
-  std::size_t max_pending = 64;
   std::vector<std::string> routes;
   std::string route_key = "method";
   std::string authkey_file;
@@ -77,20 +74,6 @@ struct ServeArgs {
   bool quiet = false;
 };
 
-/// A count option: digits only, at least `min`, no more than fits. (CLI11 takes
-/// "-1" for an unsigned option, and its PositiveNumber prints a 300-digit bound.)
-CLI::Validator count_check(std::size_t min = 0) {
-  return CLI::Validator(
-      [min](std::string& text) -> std::string {
-        std::size_t value = 0;
-        const char* end = text.data() + text.size();
-        auto [p, ec] = std::from_chars(text.data(), end, value);
-        if (text.empty() || ec != std::errc() || p != end || value < min)
-          return "must be a whole number >= " + std::to_string(min) + ", not '" + text + "'";
-        return {};
-      },
-      "");
-}
 
 void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("address", a.address, "Where to listen: PATH, unix:PATH, @name, tcp:HOST:PORT, fd:N, systemd[:NAME]")
@@ -102,42 +85,42 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--workers", a.workers, "Pool mode: number of worker processes (default: one per CPU)");
   app.add_option("--max-queue", a.max_queue, "Pool mode: requests waiting for a worker; beyond it: Overloaded")
       ->default_val(a.max_queue)
-      ->check(count_check(1));
-  app.add_option("--max-per-uid", a.max_per_uid, "Requests in flight per peer uid; beyond it: Overloaded (0: no limit)")
-      ->default_val(a.max_per_uid)
+      ->check(positive_check());
+  app.add_option("--max-per-uid", a.server.max_per_uid, "Requests in flight per peer uid; beyond it: Overloaded (0: no limit)")
+      ->default_val(a.server.max_per_uid)
       ->check(count_check());
-  app.add_option("--max-connections-per-uid", a.max_connections_per_uid,
+  app.add_option("--max-connections-per-uid", a.server.max_connections_per_uid,
                  "Connections one peer uid may hold; beyond it: Overloaded, then close (0: no limit)")
-      ->default_val(a.max_connections_per_uid)
+      ->default_val(a.server.max_connections_per_uid)
       ->check(count_check());
-  app.add_option("--max-pending", a.max_pending,
+  app.add_option("--max-pending", a.server.max_pending,
                  "Requests (or 4 MiB of them) waiting on one connection before it stops reading")
-      ->default_val(a.max_pending)
-      ->check(count_check(1));
+      ->default_val(a.server.max_pending)
+      ->check(positive_check());
   app.add_option("--route", a.routes, "NAME=COMMAND: run COMMAND for requests whose route key is NAME (repeatable)");
   app.add_option("--route-key", a.route_key, "Request field that selects the route")->default_val("method");
   app.add_option("--socket-mode", a.socket_mode, "Mode of the socket file, set before it is reachable")
       ->default_val("0600");
   app.add_option("--socket-group", a.socket_group, "Group of the socket file (name or gid)");
-  app.add_option("--max-line", a.max_line, "Longest request line in bytes; longer: LineTooLong, then close")
-      ->default_val(a.max_line)
-      ->check(count_check(1));
-  app.add_option("--max-depth", a.max_depth, "Deepest nesting of a request; deeper: ParseError with \"limit\"")
-      ->default_val(a.max_depth)
-      ->check(count_check(1));
-  app.add_option("--max-connections", a.max_connections, "Connections served at once; more wait in the backlog")
-      ->default_val(a.max_connections)
-      ->check(count_check(1));
+  app.add_option("--max-line", a.server.max_line, "Longest request line in bytes; longer: LineTooLong, then close")
+      ->default_val(a.server.max_line)
+      ->check(positive_check());
+  app.add_option("--max-depth", a.server.max_depth, "Deepest nesting of a request; deeper: ParseError with \"limit\"")
+      ->default_val(a.server.max_depth)
+      ->check(positive_check());
+  app.add_option("--max-connections", a.server.max_connections, "Connections served at once; more wait in the backlog")
+      ->default_val(a.server.max_connections)
+      ->check(positive_check());
   app.add_option("--max-handlers", a.max_handlers, "Handler processes at once; further requests queue")
       ->default_val(a.max_handlers)
-      ->check(count_check(1));
+      ->check(positive_check());
   app.add_option("--timeout", a.timeout, "Seconds a handler may run; then TERM to its group, KILL --kill-after later (0: no limit)")
       ->default_val(a.timeout);
   app.add_option("--kill-after", a.kill_after, "Seconds from a handler's TERM to its KILL (0: KILL at once)")
       ->default_val(a.kill_after);
   app.add_option("--max-output", a.max_output, "Largest handler reply in bytes; larger: BadHandlerOutput")
       ->default_val(a.max_output)
-      ->check(count_check(1));
+      ->check(positive_check());
   app.add_option("--idle-timeout", a.idle_timeout, "Close connections idle this many seconds (0: never)")
       ->default_val(a.idle_timeout);
   app.add_option("--drain", a.drain, "On SIGTERM/SIGINT, seconds in-flight requests get to finish (0: no limit)")
@@ -279,8 +262,8 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   if (authkey) {
     // The handshake's lines pass through the same --max-line.
     const std::size_t handshake = ipc::client_response_line(std::string(64, '0'), ipc::new_nonce()).size();
-    if (a.max_line < handshake)
-      throw ipc::Error(ipc::ErrorKind::usage, "--max-line " + std::to_string(a.max_line) +
+    if (a.server.max_line < handshake)
+      throw ipc::Error(ipc::ErrorKind::usage, "--max-line " + std::to_string(a.server.max_line) +
                                                   ": too short for the --authkey-file handshake (its lines take " +
                                                   std::to_string(handshake) + " bytes)");
   }
@@ -288,16 +271,10 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   listen.mode = mode_option(a.socket_mode, "--socket-mode");
   if (!a.socket_group.empty()) listen.group = gid_option(a.socket_group, "--socket-group");
 
-  ipc::ServerOptions so;
-  so.max_line = a.max_line;
-  so.max_depth = a.max_depth;
-  so.max_connections = a.max_connections;
+  ipc::ServerOptions so = a.server;
   so.idle_timeout = seconds_option(a.idle_timeout, "--idle-timeout");
   so.drain = seconds_option(a.drain, "--drain");
   so.handshake_timeout = seconds_option(a.handshake_timeout, "--handshake-timeout");
-  so.max_per_uid = a.max_per_uid;
-  so.max_connections_per_uid = a.max_connections_per_uid;
-  so.max_pending = a.max_pending;
   for (const auto& u : a.allow_uid) so.allow_uids.push_back(uid_option(u, "--allow-uid"));
   for (const auto& g : a.allow_gid) so.allow_gids.push_back(gid_option(g, "--allow-gid"));
   so.authkey = std::move(authkey);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "ipc/base/numbers.h"
 #include "ipc/base/error.h"
 
 namespace cli {
@@ -19,8 +20,9 @@ namespace {
 
 template <typename T>
 bool number(const std::string& s, T& out, int base = 10) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
-  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+  auto value = ipc::parse_whole<T>(s, base);
+  if (value) out = *value;
+  return value.has_value();
 }
 
 }  // namespace

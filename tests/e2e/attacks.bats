@@ -27,29 +27,12 @@ teardown() {
 
 # --- probes -------------------------------------------------------------------
 
-fd_count() { ls "/proc/$1/fd" | wc -l; }
-fds_at_least() { (($(fd_count "$1") >= $2)); }
-fds_at_most() { (($(fd_count "$1") <= $2)); }
 child_count() { ps --ppid "$1" -o pid= 2>/dev/null | wc -l; }
 children_at_least() { (($(child_count "$1") >= $2)); }
-no_children() { (($(child_count "$1") == 0)); }
 # lines_matching FILE PATTERN N: true once FILE has exactly N lines matching PATTERN.
 lines_matching() { [[ -f $1 && $(grep -c -- "$2" "$1") == "$3" ]]; }
-kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"; }
 # Under AddressSanitizer RSS says nothing (freed memory sits in its quarantine).
 under_asan() { grep -q libasan "/proc/$1/maps" 2>/dev/null; }
-
-# settled_fd_count PID: PID's descriptor count once it has held still for 0.1 s.
-settled_fd_count() {
-  local last=-1 same=0 n i
-  for ((i = 0; i < 100 && same < 5; i++)); do
-    n=$(fd_count "$1")
-    if ((n == last)); then same=$((same + 1)); else same=0; fi
-    last=$n
-    sleep 0.02
-  done
-  echo "$last"
-}
 
 # spawn_limited FDS SOCK ARG...: spawn_server under `ulimit -n FDS`.
 spawn_limited() {

@@ -27,34 +27,9 @@ teardown() {
 
 # --- probes -------------------------------------------------------------------
 
-# fd_count PID: open descriptors of PID.
-fd_count() {
-  ls "/proc/$1/fd" | wc -l
-}
-
-# fds_at_most PID N: true when PID has at most N open descriptors.
-fds_at_most() {
-  (($(fd_count "$1") <= $2))
-}
-
-# fds_at_least PID N: true when PID has at least N open descriptors.
-fds_at_least() {
-  (($(fd_count "$1") >= $2))
-}
-
-# no_children PID: true when PID has no child process, running or zombie.
-no_children() {
-  [ -z "$(ps --ppid "$1" -o pid= 2>/dev/null)" ]
-}
-
 # zombie_count PID: zombie children of PID.
 zombie_count() {
   ps --ppid "$1" -o stat= 2>/dev/null | grep -c '^Z' || true
-}
-
-# kib FIELD PID: a VmRSS/VmHWM-style field of /proc/PID/status, in KiB.
-kib() {
-  awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"
 }
 
 # file_has_lines FILE N: true once FILE exists with at least N lines.
@@ -63,18 +38,6 @@ file_has_lines() {
 }
 
 # --- server with a baseline ---------------------------------------------------
-
-# settled_fd_count PID: PID's descriptor count once it has held still for 0.1 s (at most 2 s).
-settled_fd_count() {
-  local last=-1 same=0 n i
-  for ((i = 0; i < 100 && same < 5; i++)); do
-    n=$(fd_count "$1")
-    if ((n == last)); then same=$((same + 1)); else same=0; fi
-    last=$n
-    sleep 0.02
-  done
-  echo "$last"
-}
 
 # start_server ARG...: `ipcat serve $sock ARG...`, one request through it (so that the
 # baseline includes what the first request sets up once), then records the baseline:

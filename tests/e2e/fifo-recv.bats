@@ -21,14 +21,6 @@ teardown() {
   if [ -n "${PUB:-}" ]; then rm -rf "$PUB"; fi
 }
 
-# hold_fifo: creates $FIFO and keeps it open read-write on fd 7, so that bytes
-# written stay buffered between the commands of a test.
-hold_fifo() {
-  mkdir -p "$(dirname "$FIFO")"
-  [ -p "$FIFO" ] || mkfifo "$FIFO"
-  exec 7<>"$FIFO"
-}
-
 # put FORMAT [ARG...]: writes raw bytes (printf) into the FIFO held on fd 7.
 put() {
   # shellcheck disable=SC2059

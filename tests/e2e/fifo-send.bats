@@ -21,14 +21,6 @@ teardown() {
   if [ -n "${PUB:-}" ]; then rm -rf "$PUB"; fi
 }
 
-# hold_fifo: creates $FIFO (through fifo-recv, which makes it and waits for nothing)
-# and keeps it open read-write on fd 7: a reader is there, and bytes stay buffered.
-hold_fifo() {
-  "$IPCAT" fifo-recv --timeout 0.01 "$FIFO" 2>/dev/null || true
-  [ -p "$FIFO" ]
-  exec 7<>"$FIFO"
-}
-
 # fifo_is_empty: the FIFO is empty when a reader given no time finds nothing (exit 75).
 fifo_is_empty() {
   run --separate-stderr "$IPCAT" fifo-recv --timeout 0.01 "$FIFO"

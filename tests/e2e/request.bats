@@ -13,18 +13,6 @@ teardown() {
   stop_tracked
 }
 
-# request ARG...: ipcat request, bounded.
-request() {
-  timeout 30 "$IPCAT" request "$@"
-}
-
-# reap PID: waits for our background PID to exit (15 s), reaps it, sets $status.
-reap() {
-  wait_for "pid $1 to exit" 15 process_gone "$1"
-  status=0
-  wait "$1" || status=$?
-}
-
 # line_server SOCK MODE [LOG]: a Python JSON-line server (handlers/line-server.py).
 line_server() {
   python3 "$HANDLERS/line-server.py" "$@" </dev/null >/dev/null 2>"$dir/line-server.err" 3>&- &

@@ -30,18 +30,6 @@ log_events_at_least() {
   [ "$(grep -c "\"event\":\"$2\"" "$1")" -ge "$3" ]
 }
 
-# reap PID: waits for our background PID to exit (10 s), reaps it, sets $status.
-reap() {
-  wait_for "pid $1 to exit" 10 process_gone "$1"
-  status=0
-  wait "$1" || status=$?
-}
-
-# request ARG...: ipcat request, bounded.
-request() {
-  timeout 30 "$IPCAT" request "$@"
-}
-
 # --- echo and framing ---------------------------------------------------------
 
 @test "echo: a request comes back as its reply" {

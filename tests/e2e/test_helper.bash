@@ -86,3 +86,47 @@ assert_json() {
   local text=${2-$output}
   jq -e "$1" <<<"$text" >/dev/null 2>&1 || fail "expected <$text> to satisfy jq filter: $1"
 }
+
+# --- shared by several suites ----------------------------------------------------
+
+# request ARG...: ipcat request, bounded.
+request() {
+  timeout 30 "$IPCAT" request "$@"
+}
+
+# reap PID: waits for our background PID to exit (15 s), reaps it, sets $status.
+reap() {
+  wait_for "pid $1 to exit" 15 process_gone "$1"
+  status=0
+  wait "$1" || status=$?
+}
+
+# hold_fifo: creates $FIFO (mode 0600, as ipcat makes them) and keeps it open
+# read-write on fd 7: a reader is there, and bytes written stay buffered between
+# the commands of a test.
+hold_fifo() {
+  mkdir -p "$(dirname "$FIFO")"
+  [ -p "$FIFO" ] || mkfifo -m 0600 "$FIFO"
+  exec 7<>"$FIFO"
+}
+
+# fd_count PID: open descriptors of PID.
+fd_count() { ls "/proc/$1/fd" | wc -l; }
+fds_at_least() { (($(fd_count "$1") >= $2)); }
+fds_at_most() { (($(fd_count "$1") <= $2)); }
+# no_children PID: true when PID has no child process, running or zombie.
+no_children() { [ -z "$(ps --ppid "$1" -o pid= 2>/dev/null)" ]; }
+# kib FIELD PID: a VmRSS/VmHWM-style field of /proc/PID/status, in KiB.
+kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"; }
+
+# settled_fd_count PID: PID's descriptor count once it has held still for 0.1 s (at most 2 s).
+settled_fd_count() {
+  local last=-1 same=0 n i
+  for ((i = 0; i < 100 && same < 5; i++)); do
+    n=$(fd_count "$1")
+    if ((n == last)); then same=$((same + 1)); else same=0; fi
+    last=$n
+    sleep 0.02
+  done
+  echo "$last"
+}

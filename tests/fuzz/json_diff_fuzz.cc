@@ -2,12 +2,14 @@
 // (src/ipc/wire/json_text.h; man/ipcat.1, PROTOCOL).
 //
 // The input is one line's text (or an amplified one, amplify.h). Properties:
-//   - check_json never crashes or stalls, at any depth (it has no recursion);
+//   - check_json never crashes or stalls, at any depth (it has no recursion), and
+//     never reads past the text (checked in a buffer of exactly its size);
 //   - below the nesting limit it accepts exactly what nlohmann accepts (both skip
 //     a leading byte-order mark; nlohmann stops at a NUL byte, ipcat refuses it);
 //   - a text it accepts parses (nlohmann DOM) unless a number overflows a double,
 //     and parse_json() agrees with it;
-//   - top_level_member() finds each member nlohmann sees (the last of duplicates).
+//   - top_level_member() finds each member nlohmann sees (the last of duplicates),
+//     and check_json(text, depth, key) tells each of their keys there, no other.
 //
 // Built with -DIPCAT_FUZZ_NO_DEPTH_LIMIT, the limit is gone and the DOM built from
 // deep input overflows the stack: the fuzzer finds that within seconds, which is
@@ -35,7 +37,8 @@ using fuzz::k_limit;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string input = fuzz::amplify(data, size);
-  std::string_view text = input;
+  fuzz::ExactCopy exact(input);
+  std::string_view text = exact.view();
   ipc::JsonCheck ours = ipc::check_json(text, k_limit);
   if (ours.status == ipc::JsonCheck::Status::too_deep) {
     if (ours.offset > text.size()) fail("a too_deep offset past the end");
@@ -76,8 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto member = ipc::top_level_member(text, it.key());
       if (!member) fail("top_level_member missed a member");
       if (ipc::Json::parse(*member) != it.value()) fail("top_level_member found another value");
+      if (!ipc::check_json(text, k_limit, it.key()).has_key) fail("check_json missed a top-level key");
     }
     if (ipc::top_level_member(text, "\x01not a key")) fail("top_level_member found a key that is not there");
   }
+  if (ipc::check_json(text, k_limit, "\x01not a key").has_key) fail("check_json found a key that is not there");
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "ipc/base/error.h"
+#include "read_all.h"
 #include "expect_error.h"
 
 namespace {
@@ -22,13 +23,7 @@ namespace {
 using ipc::Child;
 using ipc::SpawnOptions;
 
-std::string read_all(int fd) {
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  return out;
-}
+using unit_test::read_all;
 
 SpawnOptions sh(const std::string& script) {
   SpawnOptions o;

@@ -21,6 +21,7 @@
 #include "ipc/fifo/fifo_writer.h"
 #include "ipc/wire/json_value.h"
 #include "expect_error.h"
+#include "read_all.h"
 
 namespace {
 
@@ -70,13 +71,7 @@ std::vector<std::string> packets_in(int fd) {
   return out;
 }
 
-std::string read_all(int fd) {
-  std::string out;
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  return out;
-}
+using unit_test::read_all;
 
 void write_str(int fd, const std::string& s) {
   ASSERT_EQ(::write(fd, s.data(), s.size()), static_cast<ssize_t>(s.size()));

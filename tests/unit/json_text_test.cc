@@ -82,6 +82,34 @@ TEST(JsonText, EveryOffsetInALongStringIsChecked) {
   }
 }
 
+// The string scan ends a text by looking again at its last 16 bytes: what it
+// finds there is where it is, for a string ending anywhere near the end, in a
+// text of any length.
+TEST(JsonText, TheLastBytesOfATextAreChecked) {
+  for (std::size_t len = 0; len < 40; ++len) {
+    for (std::size_t at = 0; at <= len; ++at) {
+      std::string before = "[\"" + std::string(at, 'a'), after = std::string(len - at, 'b') + "\"]";
+      EXPECT_EQ(check_json(before + "\x01" + after).offset, at + 2) << len << " " << at;
+      EXPECT_EQ(check_json(before + "\xff" + after).offset, at + 2) << len << " " << at;
+      EXPECT_TRUE(check_json(before + "\\\"" + after).ok()) << len << " " << at;
+      EXPECT_TRUE(check_json(before + "\xc3\xa9" + after).ok()) << len << " " << at;
+      JsonCheck open = check_json(before + after.substr(0, after.size() - 2));
+      EXPECT_EQ(open.why, "at byte " + std::to_string(len + 2) + ": unexpected end of text inside a string") << len;
+    }
+  }
+}
+
+TEST(JsonText, TheCheckCanLookForATopLevelMember) {
+  EXPECT_TRUE(check_json("{\"id\":1,\"error\":\"boom\"}", 512, "error").has_key);
+  EXPECT_TRUE(check_json("{ \"\\u0065rror\" : null }", 512, "error").has_key);  // compared unescaped
+  EXPECT_TRUE(check_json("{\"\":1}", 512, "").has_key);
+  for (const char* t : {"{\"a\":{\"error\":1}}", "{\"errors\":1}", "{\"x\":\"error\"}", "[\"error\"]", "\"error\"",
+                        "{\"\\u0065rrors\":1}", "{}", "{\"error\":}"}) {
+    EXPECT_FALSE(check_json(t, 512, "error").has_key) << t;
+  }
+  EXPECT_FALSE(check_json("{\"error\":1}").has_key);  // only when asked
+}
+
 TEST(JsonText, NestingIsBoundedWithoutRecursion) {
   std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
   JsonCheck c = check_json(deep);

@@ -32,6 +32,20 @@ TEST(JudgeReply, AnEscapedKeyIsStillTheKey) {
   EXPECT_EQ(judge_reply(R"({"data":{"error":"x","type":"T"}})"), ReplyVerdict::ok);
 }
 
+// The look for the key goes 16 bytes at a time: the key, or an escape that may
+// spell it, is seen at any offset, and so is the key cut off by the end.
+TEST(JudgeReply, TheErrorMemberIsSeenAtAnyOffset) {
+  for (std::size_t pad = 0; pad < 40; ++pad) {
+    std::string before = "{\"p\":\"" + std::string(pad, 'e') + "\",";
+    EXPECT_EQ(judge_reply(before + "\"error\":\"x\"}"), ReplyVerdict::error) << pad;
+    EXPECT_EQ(judge_reply(before + "\"\\u0065rror\":\"x\"}"), ReplyVerdict::error) << pad;
+    EXPECT_EQ(judge_reply(before + "\"erro\":\"x\"}"), ReplyVerdict::ok) << pad;
+    EXPECT_EQ(judge_reply(before + "\"x\":\"error\"}"), ReplyVerdict::ok) << pad;
+    EXPECT_EQ(judge_reply(before + "\"x\":1,\"error\":1}"), ReplyVerdict::error) << pad;  // at the very end
+    EXPECT_EQ(judge_reply(before + "\"x\":1,\"\\u0065rror\":1}"), ReplyVerdict::error) << pad;
+  }
+}
+
 TEST(ErrorMessage, TheStringErrorMember) {
   EXPECT_EQ(error_message(R"({"error":"peer uid 5 not allowed","type":"Forbidden"})"), "peer uid 5 not allowed");
   EXPECT_EQ(error_message(R"({"error":{"code":1}})"), "");

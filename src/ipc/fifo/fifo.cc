@@ -34,17 +34,7 @@ const char* type_name(mode_t mode) {
 
 // Creating is refused by the file system (77) or fails for another reason (73).
 [[noreturn]] void throw_create_error(const std::string& what, int err) {
-  ErrorKind kind =
-      (err == EACCES || err == EPERM) ? ErrorKind::permission : ErrorKind::cannot_create;
-  throw Error(kind, what + ": " + errno_text(err));
-}
-
-void make_parents(const std::string& path) {
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(parent, ec);
-  if (ec) throw_create_error(parent.string() + ": cannot create directory", ec.value());
+  throw Error(create_error_kind(err), what + ": " + errno_text(err));
 }
 
 [[noreturn]] void throw_symlink(const std::string& path) {
@@ -113,12 +103,12 @@ EnsuredFifo ensure_fifo(const std::string& path, mode_t mode) {
       if (S_ISLNK(st.st_mode)) throw_symlink(path);
       if (!S_ISFIFO(st.st_mode)) throw_not_fifo(path, st.st_mode);
       check_owner_and_mode(path, st, mode);
-      return EnsuredFifo{false, FileId{st.st_dev, st.st_ino}};
+      return EnsuredFifo{false, file_id(st)};
     }
     int err = errno;
     if (err != ENOENT) throw_create_error(path, err);
 
-    make_parents(path);
+    make_parent_directories(path);
     if (::mkfifo(path.c_str(), mode) == 0) {
       // mkfifo() applied the umask; the mode asked for is meant exactly. Between the
       // two calls the FIFO is only ever more restricted than asked, never less.
@@ -128,7 +118,7 @@ EnsuredFifo ensure_fifo(const std::string& path, mode_t mode) {
         throw_create_error(path + ": cannot set FIFO mode", err);
       }
       if (::lstat(path.c_str(), &st) < 0) throw_create_error(path, errno);
-      return EnsuredFifo{true, FileId{st.st_dev, st.st_ino}};
+      return EnsuredFifo{true, file_id(st)};
     }
     err = errno;
     if (err != EEXIST || attempt >= 3) throw_create_error(path + ": cannot create FIFO", err);
@@ -138,11 +128,7 @@ EnsuredFifo ensure_fifo(const std::string& path, mode_t mode) {
 void FifoRemover::remove_now() noexcept {
   if (!m_armed) return;
   m_armed = false;
-  struct stat st {};
-  if (::lstat(m_path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode) && st.st_dev == m_id.dev &&
-      st.st_ino == m_id.ino) {
-    ::unlink(m_path.c_str());
-  }
+  unlink_if_same(m_path, m_id);
 }
 
 Fd open_fifo_writer(const std::string& path, const std::optional<Deadline>& wait, const StopSignals* stop, mode_t mode) {

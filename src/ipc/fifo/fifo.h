@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "ipc/base/fd.h"
+#include "ipc/base/files.h"
 #include "ipc/base/stop_signals.h"
 #include "ipc/base/write_all.h"
 
@@ -29,12 +30,6 @@ namespace ipc {
 inline constexpr std::size_t k_pipe_buf = PIPE_BUF;
 
 inline constexpr mode_t k_default_fifo_mode = 0600;
-
-/// Which file a path named when we looked (device and inode).
-struct FileId {
-  dev_t dev = 0;
-  ino_t ino = 0;
-};
 
 struct EnsuredFifo {
   bool created = false;  ///< this call made it (with exactly the mode asked for)

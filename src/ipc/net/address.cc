@@ -1,3 +1,4 @@
+#include "ipc/base/numbers.h"
 #include "ipc/net/address.h"
 
 #include <arpa/inet.h>
@@ -23,9 +24,9 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 
 template <typename T>
 bool parse_number(std::string_view s, T& out) {
-  if (s.empty()) return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  auto value = parse_whole<T>(s);
+  if (value) out = *value;
+  return value.has_value();
 }
 
 Address parse_tcp(std::string_view text, std::string_view rest) {

@@ -12,6 +12,7 @@
 #include <cstdlib>
 
 #include "ipc/base/error.h"
+#include "ipc/base/files.h"
 #include "ipc/net/systemd.h"
 
 namespace ipc {
@@ -27,16 +28,13 @@ Fd new_socket(int family) {
   throw Error(kind, a.display() + ": " + why);
 }
 
-ErrorKind create_kind(int err) {
-  return (err == EACCES || err == EPERM) ? ErrorKind::permission : ErrorKind::cannot_create;
-}
 
 /// Judges an existing path: returns true when it is a stale socket we may replace.
 bool judge_existing(const Address& a) {
   struct stat st {};
   if (::lstat(a.path.c_str(), &st) != 0) {
     if (errno == ENOENT) return false;
-    fail(create_kind(errno), a, "cannot inspect: " + errno_text(errno));
+    fail(create_error_kind(errno), a, "cannot inspect: " + errno_text(errno));
   }
   if (!S_ISSOCK(st.st_mode)) fail(ErrorKind::cannot_create, a, "exists and is not a socket; left alone");
   Fd probe = new_socket(AF_UNIX);
@@ -46,7 +44,7 @@ bool judge_existing(const Address& a) {
   int err = errno;
   if (err == ECONNREFUSED) return true;
   // EAGAIN: a live server with a full backlog; never judge that stale.
-  fail(create_kind(err), a, "exists and cannot be probed (" + errno_text(err) + "); left alone");
+  fail(create_error_kind(err), a, "exists and cannot be probed (" + errno_text(err) + "); left alone");
 }
 
 /// Moves the staged socket to the target path without ever replacing a live
@@ -61,10 +59,10 @@ void move_into_place(const std::string& staged, const Address& a) {
     if (err == EINVAL || err == ENOSYS) {
       // A file system without renameat2 flags: the plain rename (judged once, at start).
       if (::rename(staged.c_str(), a.path.c_str()) != 0)
-        fail(create_kind(errno), a, "cannot move the socket into place: " + errno_text(errno));
+        fail(create_error_kind(errno), a, "cannot move the socket into place: " + errno_text(errno));
       return;
     }
-    if (err != EEXIST) fail(create_kind(err), a, "cannot move the socket into place: " + errno_text(err));
+    if (err != EEXIST) fail(create_error_kind(err), a, "cannot move the socket into place: " + errno_text(err));
     struct stat stale {};
     if (!judge_existing(a) || ::lstat(a.path.c_str(), &stale) != 0) continue;  // gone meanwhile: try again
     if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, a.path.c_str(), RENAME_EXCHANGE) != 0) continue;
@@ -83,15 +81,15 @@ void move_into_place(const std::string& staged, const Address& a) {
 void bind_or_throw(int fd, const SockAddr& sa, const Address& a) {
   if (::bind(fd, sa.get(), sa.length) != 0) {
     int err = errno;
-    fail(err == EADDRINUSE ? ErrorKind::cannot_create : create_kind(err), a,
+    fail(err == EADDRINUSE ? ErrorKind::cannot_create : create_error_kind(err), a,
          err == EADDRINUSE ? "address already in use" : "cannot bind: " + errno_text(err));
   }
 }
 
 void apply_mode_and_group(const std::string& path, const ListenOptions& o, const Address& a) {
-  if (::chmod(path.c_str(), o.mode) != 0) fail(create_kind(errno), a, "cannot set mode: " + errno_text(errno));
+  if (::chmod(path.c_str(), o.mode) != 0) fail(create_error_kind(errno), a, "cannot set mode: " + errno_text(errno));
   if (o.group && ::lchown(path.c_str(), static_cast<uid_t>(-1), *o.group) != 0)
-    fail(create_kind(errno), a, "cannot set group: " + errno_text(errno));
+    fail(create_error_kind(errno), a, "cannot set group: " + errno_text(errno));
 }
 
 }  // namespace
@@ -112,7 +110,7 @@ Listener Listener::open(const Address& address, const ListenOptions& options) {
       std::string staged;
       if (tmpl.size() + 2 < sizeof(sockaddr_un::sun_path)) {
         if (::mkdtemp(tmpl.data()) == nullptr)
-          fail(create_kind(errno), address, "cannot create a staging directory in " + dir + ": " + errno_text(errno));
+          fail(create_error_kind(errno), address, "cannot create a staging directory in " + dir + ": " + errno_text(errno));
         staged = tmpl + "/s";
       }
       if (!staged.empty()) {
@@ -124,7 +122,7 @@ Listener Listener::open(const Address& address, const ListenOptions& options) {
         try {
           bind_or_throw(l.m_fd.get(), local_sockaddr(tmp), address);
           apply_mode_and_group(staged, options, address);
-          if (::listen(l.m_fd.get(), options.backlog) != 0) fail(create_kind(errno), address, "cannot listen: " + errno_text(errno));
+          if (::listen(l.m_fd.get(), options.backlog) != 0) fail(create_error_kind(errno), address, "cannot listen: " + errno_text(errno));
           move_into_place(staged, address);
         } catch (...) {
           ::unlink(staged.c_str());
@@ -140,9 +138,9 @@ Listener Listener::open(const Address& address, const ListenOptions& options) {
         int rc = ::bind(l.m_fd.get(), local_sockaddr(address).get(), local_sockaddr(address).length);
         int err = errno;
         ::umask(old);
-        if (rc != 0) fail(create_kind(err), address, "cannot bind: " + errno_text(err));
+        if (rc != 0) fail(create_error_kind(err), address, "cannot bind: " + errno_text(err));
         apply_mode_and_group(address.path, options, address);
-        if (::listen(l.m_fd.get(), options.backlog) != 0) fail(create_kind(errno), address, "cannot listen: " + errno_text(errno));
+        if (::listen(l.m_fd.get(), options.backlog) != 0) fail(create_error_kind(errno), address, "cannot listen: " + errno_text(errno));
       }
       struct stat st {};
       if (::stat(address.path.c_str(), &st) == 0) {
@@ -156,7 +154,7 @@ Listener Listener::open(const Address& address, const ListenOptions& options) {
       l.m_family = AF_UNIX;
       l.m_fd = new_socket(AF_UNIX);
       bind_or_throw(l.m_fd.get(), local_sockaddr(address), address);
-      if (::listen(l.m_fd.get(), options.backlog) != 0) fail(create_kind(errno), address, "cannot listen: " + errno_text(errno));
+      if (::listen(l.m_fd.get(), options.backlog) != 0) fail(create_error_kind(errno), address, "cannot listen: " + errno_text(errno));
       break;
     }
     case Address::Kind::tcp: {
@@ -168,7 +166,7 @@ Listener Listener::open(const Address& address, const ListenOptions& options) {
       int one = 1;
       ::setsockopt(l.m_fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
       bind_or_throw(l.m_fd.get(), sa, address);
-      if (::listen(l.m_fd.get(), options.backlog) != 0) fail(create_kind(errno), address, "cannot listen: " + errno_text(errno));
+      if (::listen(l.m_fd.get(), options.backlog) != 0) fail(create_error_kind(errno), address, "cannot listen: " + errno_text(errno));
       sockaddr_storage bound{};
       socklen_t len = sizeof bound;
       std::string ip;
@@ -227,10 +225,8 @@ Listener::~Listener() { close(); }
 
 void Listener::close() noexcept {
   if (m_owns_path) {
-    struct stat st {};
     // Only our own socket: someone may have replaced the path since.
-    if (::lstat(m_address.path.c_str(), &st) == 0 && st.st_dev == m_dev && st.st_ino == m_ino)
-      ::unlink(m_address.path.c_str());
+    unlink_if_same(m_address.path, FileId{m_dev, m_ino});
     m_owns_path = false;
   }
   m_fd.reset();

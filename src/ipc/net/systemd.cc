@@ -1,3 +1,4 @@
+#include "ipc/base/numbers.h"
 #include "ipc/net/systemd.h"
 
 #include <sys/socket.h>
@@ -23,8 +24,9 @@ std::string env(const char* name) {
 
 template <typename T>
 bool number(const std::string& s, T& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+  auto value = parse_whole<T>(s);
+  if (value) out = *value;
+  return value.has_value();
 }
 
 }  // namespace

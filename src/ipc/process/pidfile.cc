@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "ipc/base/error.h"
+#include "ipc/base/files.h"
 
 namespace ipc {
 namespace {
@@ -26,29 +27,7 @@ constexpr milliseconds k_poll_min{5};
 constexpr milliseconds k_poll_max{40};
 
 [[noreturn]] void throw_create(const std::string& path, const std::string& what, int err) {
-  ErrorKind kind =
-      (err == EACCES || err == EPERM) ? ErrorKind::permission : ErrorKind::cannot_create;
-  throw Error(kind, path + ": " + what + ": " + errno_text(err));
-}
-
-bool is_directory(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-// mkdir -p of everything before the last '/'.
-void make_parents(const std::string& path) {
-  auto last = path.find_last_of('/');
-  if (last == std::string::npos || last == 0 || is_directory(path.substr(0, last))) return;
-  for (auto pos = path.find('/', 1); pos != std::string::npos && pos <= last;
-       pos = path.find('/', pos + 1)) {
-    std::string dir = path.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0755) == 0) continue;
-    int err = errno;
-    // EEXIST, or EROFS/EACCES reported for a directory that is already there.
-    if (is_directory(dir)) continue;
-    throw_create(path, "cannot create directory " + dir, err == EEXIST ? ENOTDIR : err);
-  }
+  throw Error(create_error_kind(err), path + ": " + what + ": " + errno_text(err));
 }
 
 // The largest file that can still be "one pid line" (a pid, blanks, a newline).
@@ -161,7 +140,7 @@ std::string seconds_text(milliseconds ms) {
 
 Pidfile Pidfile::acquire(const std::string& path, milliseconds wait) {
   if (path.empty()) throw Error(ErrorKind::usage, "empty pidfile path");
-  make_parents(path);
+  make_parent_directories(path);
   const bool forever = wait == k_wait_forever;
   const auto start = Clock::now();
   auto poll = k_poll_min;
@@ -239,10 +218,7 @@ void Pidfile::release() noexcept {
   // on this file. lstat, not stat: we unlink the name itself, so it must be our file
   // and not a symlink to it. (A rename over the path between this check and the
   // unlink by something that ignores the lock cannot be told apart; ipcat never does.)
-  struct stat st {};
-  if (::lstat(m_path.c_str(), &st) == 0 && st.st_dev == m_dev && st.st_ino == m_ino) {
-    ::unlink(m_path.c_str());
-  }
+  unlink_if_same(m_path, FileId{m_dev, m_ino});
   // Explicitly, not by close(): processes that inherited the descriptor (a command's
   // leftover background jobs) share the lock, and it must end with us.
   ::flock(m_fd.get(), LOCK_UN);

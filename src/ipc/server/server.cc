@@ -147,7 +147,7 @@ void Server::on_accept(Protocol::socket socket) {
   });
 }
 
-void Server::refuse(Protocol::socket socket, std::uint64_t id, const PeerInfo& peer, std::string reply_line) {
+void Server::refuse(Protocol::socket socket, std::uint64_t id, const PeerInfo& peer, const std::string& reply_line) {
   auto connection = std::make_shared<Connection>(m_refuse_context, std::move(socket), id, peer);
   m_refused.emplace(connection.get(), connection);
   connection->refuse(reply_line);

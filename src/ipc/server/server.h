@@ -65,7 +65,7 @@ class Server {
   bool allowed(const PeerInfo& peer) const;
   /// Sends `reply_line` (Forbidden, Overloaded) and closes.
   void refuse(boost::asio::generic::stream_protocol::socket socket, std::uint64_t id, const PeerInfo& peer,
-              std::string reply_line);
+              const std::string& reply_line);
   void connection_closed();
   /// Counts a new connection of `peer` against --max-connections-per-uid (and, when
   /// a connection is a request, --max-per-uid). False, with the refusal in `why`, when over.

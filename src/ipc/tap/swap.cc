@@ -10,6 +10,7 @@
 
 #include "ipc/net/address.h"
 #include "ipc/base/error.h"
+#include "ipc/base/files.h"
 #include "ipc/base/fd.h"
 
 namespace ipc {
@@ -150,7 +151,7 @@ void restore_socket(const std::string& socket) {
   // Replaces the dead tap's socket in one step.
   if (::rename(aside.c_str(), socket.c_str()) != 0) {
     int err = errno;
-    fail(err == EACCES || err == EPERM ? ErrorKind::permission : ErrorKind::cannot_create, socket,
+    fail(create_error_kind(err), socket,
          "cannot move " + aside + " back: " + errno_text(err));
   }
 }

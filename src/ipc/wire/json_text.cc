@@ -1,9 +1,18 @@
 #include "ipc/wire/json_text.h"
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+// The scanners are inlined into the validator's loop, so the position stays in a
+// register: a call per token would cost more than the token.
+#define IPCAT_INLINE [[gnu::always_inline]] inline
 
 namespace ipc {
 namespace {
@@ -79,152 +88,372 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-/// The containers open at a point of the text, innermost last: one bit each
-/// (object or array), in place for the first 1024 levels, so validating a line
-/// allocates nothing.
+/// The next byte at or after p that ends a plain run of string bytes: a '"', a
+/// '\\', a control character or a non-ASCII byte; `end` when there is none. Long
+/// string values are most of a big message's bytes, and short keys are most of a
+/// small one's tokens: both are found in one step here, 16 (SSE2) or 8 bytes at a
+/// time, never reading outside [begin, end) (the text).
+IPCAT_INLINE const char* string_stop(const char* p, const char* begin, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i quotes = _mm_set1_epi8('"');
+  const __m128i backslashes = _mm_set1_epi8('\\');
+  const __m128i spaces = _mm_set1_epi8(0x20);
+  auto stops16 = [&](const char* at) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    // A signed compare: a byte below 0x20 and one of 0x80 and above (negative)
+    // both read as less than ' '.
+    __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quotes), _mm_cmpeq_epi8(v, backslashes)),
+                                _mm_cmplt_epi8(v, spaces));
+    return static_cast<unsigned>(_mm_movemask_epi8(hits));
+  };
+  for (; end - p >= 16; p += 16) {
+    if (unsigned mask = stops16(p); mask != 0) return p + std::countr_zero(mask);
+  }
+  // Fewer than 16 bytes left (every line's last strings): the text's last 16 bytes
+  // as one more block, without those already seen.
+  if (p != end && end - begin >= 16) {
+    auto seen = static_cast<unsigned>(16 - (end - p));
+    unsigned mask = stops16(end - 16) >> seen << seen;
+    return mask != 0 ? end - 16 + std::countr_zero(mask) : end;
+  }
+#else
+  (void)begin;
+#endif
+  if constexpr (std::endian::native == std::endian::little) {
+    // SWAR: the high bit of each byte that ends the run. Borrows only run upwards
+    // from a real hit, so the lowest bit set is exact.
+    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+      std::uint64_t v = 0;
+      std::memcpy(&v, p, 8);
+      std::uint64_t quote = v ^ (k_ones * '"');
+      std::uint64_t slash = v ^ (k_ones * '\\');
+      std::uint64_t stops = (((v - k_ones * 0x20) & ~v) | ((quote - k_ones) & ~quote) | ((slash - k_ones) & ~slash) | v) &
+                            k_highs;
+      if (stops != 0) return p + std::countr_zero(stops) / 8;
+      p += 8;
+    }
+  }
+  while (p != end && k_string_stops[static_cast<unsigned char>(*p)] == 0) ++p;
+  return p;
+}
+
+/// The kinds of the containers open at a point of the text, one bit a level
+/// (object or array): in place for the first 64 levels, so validating a line
+/// allocates nothing (and starting costs one store, not a cleared array).
 class OpenContainers {
  public:
-  bool empty() const noexcept { return m_size == 0; }
-  std::size_t size() const noexcept { return m_size; }
-  bool top_is_object() const noexcept { return word(m_size - 1) >> ((m_size - 1) % 64) & 1U; }
-  void push(bool object) {
-    std::size_t w = m_size / 64;
-    if (w >= k_inline && m_more.size() <= w - k_inline) m_more.push_back(0);
-    std::uint64_t* bits = w < k_inline ? &m_inline[w] : &m_more[w - k_inline];
-    std::uint64_t mask = std::uint64_t{1} << (m_size % 64);
+  /// Records the kind of the container at nesting `level` (0 = outermost). Levels
+  /// are set in order: level n only once 0..n-1 are.
+  void set(std::size_t level, bool object) {
+    std::uint64_t* bits = &m_inline;
+    if (level >= 64) {
+      std::size_t w = level / 64 - 1;
+      if (m_more.size() <= w) m_more.push_back(0);
+      bits = &m_more[w];
+    }
+    std::uint64_t mask = std::uint64_t{1} << (level % 64);
     *bits = object ? (*bits | mask) : (*bits & ~mask);
-    ++m_size;
   }
-  void pop() noexcept { --m_size; }
+  bool is_object(std::size_t level) const noexcept {
+    std::uint64_t bits = level < 64 ? m_inline : m_more[level / 64 - 1];
+    return (bits >> (level % 64) & 1U) != 0;
+  }
 
  private:
-  static constexpr std::size_t k_inline = 16;
-  std::uint64_t word(std::size_t level) const noexcept {
-    std::size_t w = level / 64;
-    return w < k_inline ? m_inline[w] : m_more[w - k_inline];
-  }
-  std::array<std::uint64_t, k_inline> m_inline{};
+  std::uint64_t m_inline = 0;
   std::vector<std::uint64_t> m_more;
-  std::size_t m_size = 0;
 };
 
-/// The validator. One pass, an explicit stack of open containers instead of
-/// recursion; with `out` set, copies the text minus insignificant whitespace in
-/// runs (a compact line costs one append).
+/// The validator: one pass, an explicit stack of open containers instead of
+/// recursion, the position in a register (the scanners take and return it; a
+/// failure returns nullptr, with the reason kept). With `Minify`, it copies the
+/// text minus insignificant whitespace to `out`: nothing is copied until the
+/// first whitespace, so a compact text costs one append at the end. With `Watch`,
+/// it also notes whether a top-level member is named `key`.
 ///
-///   value ──► '{' push ──► key ──► ':' ──► value ...
-///     │       '[' push ──────────────────► value ...
+///   value ──► '{' ──► key ──► ':' ──► value ...
+///     │       '[' ──────────────────► value ...
 ///     └─► scalar ──► after_value ──► ',' ──► key | value
-///                         └──► '}' / ']' pop ──► after_value  (empty stack: done)
+///                        └──► '}' / ']' ──► after_value  (depth 0: done)
+template <bool Minify, bool Watch = false>
 class Validator {
  public:
-  Validator(std::string_view text, std::string* out, std::size_t max_depth)
-      : m_begin(text.data()), m_p(text.data()), m_end(text.data() + text.size()), m_run(text.data()), m_out(out),
-        m_max_depth(max_depth) {}
+  Validator(std::string_view text, std::string* out, std::size_t max_depth, std::string_view key = {})
+      : m_begin(text.data()), m_end(text.data() + text.size()), m_run(text.data()), m_out(out),
+        m_out_size(Minify ? out->size() : 0), m_max_depth(max_depth), m_key(key) {}
 
   JsonCheck run() {
     JsonCheck result;
-    std::size_t out_size = m_out != nullptr ? m_out->size() : 0;
-    if (!parse()) {
-      if (m_out != nullptr) m_out->resize(out_size);
+    // A text that ends in '}' or ']' (every line of compact JSON containers) cannot
+    // run out before that last byte is taken, and only a close takes it: scanning
+    // it, most checks for the end go away (each is one compare per token).
+    bool closed = m_end != m_begin && (m_end[-1] == '}' || m_end[-1] == ']');
+    const char* end = closed ? parse<true>() : parse<false>();
+    if (end == nullptr) {
+      if constexpr (Minify) m_out->resize(m_out_size);
       result.status = m_too_deep ? JsonCheck::Status::too_deep : JsonCheck::Status::invalid;
-      result.offset = static_cast<std::size_t>(m_p - m_begin);
+      result.offset = static_cast<std::size_t>(m_failed_at - m_begin);
       result.why = std::move(m_why);
       return result;
     }
-    flush(m_p);
+    if constexpr (Minify) {
+      if (m_w == nullptr) {
+        m_out->append(m_run, static_cast<std::size_t>(end - m_run));
+      } else {
+        flush(end);
+        m_out->resize(static_cast<std::size_t>(m_w - m_out->data()));
+      }
+    }
     result.status = JsonCheck::Status::ok;
     result.compact = !m_spaced;
+    result.has_key = m_has_key;
     return result;
   }
 
  private:
-  bool parse() {
+  /// Past the one value of the text, or nullptr. `Closed`: the text's last byte is
+  /// '}' or ']', so that inside a container p is before the end until a close.
+  template <bool Closed>
+  const char* parse() {
+    const char* p = m_begin;
+    const char* const end = m_end;
     // A leading byte-order mark is dropped like whitespace, the same way on every
     // path (BODY, stdin line, request line, FIFO message).
-    if (m_end - m_p >= 3 && std::memcmp(m_p, "\xEF\xBB\xBF", 3) == 0) {
-      m_p += 3;
-      m_run = m_p;
+    if (end - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+      p += 3;
+      m_run = p;
       m_spaced = true;
     }
-    skip_ws();
-    for (;;) {
-      // A value is expected at m_p.
-      if (m_p == m_end) return fail("unexpected end of text, expected a value");
-      char c = *m_p;
-      if (c == '{' || c == '[') {
-        if (m_stack.size() >= m_max_depth) {
-          m_too_deep = true;
-          return fail("nesting deeper than the limit of " + std::to_string(m_max_depth));
-        }
-        m_stack.push(c == '{');
-        ++m_p;
-        skip_ws();
-        char close = c == '{' ? '}' : ']';
-        if (m_p != m_end && *m_p == close) {
-          ++m_p;
-          m_stack.pop();
-        } else if (c == '{') {
-          if (!member_key()) return false;
-          continue;
-        } else {
-          continue;
-        }
-      } else if (c == '"') {
-        if (!string()) return false;
-      } else if (c == 't') {
-        if (!literal("true")) return false;
-      } else if (c == 'f') {
-        if (!literal("false")) return false;
-      } else if (c == 'n') {
-        if (!literal("null")) return false;
-      } else if (c == '-' || is_digit(c)) {
-        if (!number()) return false;
+    std::size_t depth = 0;
+    bool in_object = false;  // the innermost open container is an object
+    char close = 0;          // and this byte closes it
+    auto ended = [end](const char* at) {
+      if constexpr (Closed) {
+        (void)at;
+        (void)end;
+        return false;
       } else {
-        return fail(unexpected("a value"));
+        return at == end;
       }
-      // After a value: close containers, or move on to the next element.
-      for (;;) {
-        skip_ws();
-        if (m_stack.empty()) {
-          if (m_p != m_end) return fail(unexpected("the end of the text after one JSON value"));
-          return true;
-        }
-        if (m_p == m_end) return fail("unexpected end of text inside an unclosed " + container_name());
-        char top = m_stack.top_is_object() ? '{' : '[';
-        char d = *m_p;
-        if (d == ',') {
-          ++m_p;
-          skip_ws();
-          if (top == '{' && !member_key()) return false;
-          break;  // the next value
-        }
-        if ((top == '{' && d == '}') || (top == '[' && d == ']')) {
-          ++m_p;
-          m_stack.pop();
-          continue;
-        }
-        return fail(unexpected(top == '{' ? "',' or '}' in an object" : "',' or ']' in an array"));
+    };
+    // Compact text has no whitespace to skip: each place that allows some looks for
+    // its expected byte first, and skips only when it finds whitespace instead.
+  value:
+    if (ended(p)) return fail(p, "unexpected end of text, expected a value");
+    // Tested in order of how often each comes (strings, numbers, containers): a
+    // chain of predictable branches, where a jump table's one indirect jump is not.
+    if (*p == '"') {
+      p = string(p);
+    } else if (is_digit(*p) || *p == '-') {
+      p = number<Closed>(p);
+    } else if (*p == '{' || *p == '[') {
+      if (depth >= m_max_depth) {
+        m_too_deep = true;
+        return fail(p, "nesting deeper than the limit of " + std::to_string(m_max_depth));
       }
+      in_object = *p == '{';
+      close = in_object ? '}' : ']';
+      m_stack.set(depth++, in_object);
+      p = skip_ws<Closed>(p + 1);
+      if (!ended(p) && *p == close) {
+        ++p;
+        goto closed;
+      }
+      if (in_object) goto key;
+      goto value;
+    } else if (*p == 't') {
+      p = literal(p, "true");
+    } else if (*p == 'f') {
+      p = literal(p, "false");
+    } else if (*p == 'n') {
+      p = literal(p, "null");
+    } else if (is_ws(*p)) {
+      p = skip_ws_run<Closed>(p);
+      goto value;
+    } else {
+      return fail_unexpected(p, "a value");
+    }
+    if (p == nullptr) return nullptr;
+  after_value:
+    if (depth == 0) {
+      p = skip_ws<false>(p);
+      if (p != end) return fail_unexpected(p, "the end of the text after one JSON value");
+      return p;
+    }
+    for (;;) {
+      if (ended(p)) return fail_unclosed(p, in_object);
+      if (*p == ',') {
+        ++p;
+        if (in_object) goto key;
+        goto value;
+      }
+      if (*p == close) {
+        ++p;
+        goto closed;
+      }
+      if (!is_ws(*p)) return fail_unexpected(p, in_object ? "',' or '}' in an object" : "',' or ']' in an array");
+      p = skip_ws_run<Closed>(p);
+    }
+  closed:
+    --depth;
+    in_object = depth > 0 && m_stack.is_object(depth - 1);
+    close = in_object ? '}' : ']';
+    // Where a close took the text's last byte, the end is there after all.
+    if (Closed && depth > 0 && p == end) return fail_unclosed(p, in_object);
+    goto after_value;
+  key:
+    if (ended(p) || *p != '"') {
+      p = skip_ws<Closed>(p);
+      if (ended(p) || *p != '"') return fail_unexpected(p, "a string key in an object");
+    }
+    if (Watch && depth == 1) {
+      const char* token = p;
+      std::size_t escapes = m_escapes;
+      p = string(p);
+      if (p == nullptr) return nullptr;
+      note_key(std::string_view(token, static_cast<std::size_t>(p - token)), escapes != m_escapes);
+    } else {
+      p = string(p);
+      if (p == nullptr) return nullptr;
+    }
+    if (ended(p) || *p != ':') {
+      p = skip_ws<Closed>(p);
+      if (ended(p) || *p != ':') return fail_unexpected(p, "':' after an object key");
+    }
+    ++p;
+    goto value;
+  }
+
+  /// A top-level key's token (quotes included, valid): is it m_key? Only a key
+  /// with escapes needs decoding first.
+  void note_key(std::string_view token, bool escaped) {
+    if (!escaped) {
+      if (token.size() - 2 == m_key.size() && std::memcmp(token.data() + 1, m_key.data(), m_key.size()) == 0)
+        m_has_key = true;
+    } else if (!m_has_key && json_string_value(token) == m_key) {
+      m_has_key = true;
     }
   }
 
-  // An object key, the ':' and the whitespace before the value.
-  bool member_key() {
-    if (m_p == m_end || *m_p != '"') return fail(unexpected("a string key in an object"));
-    if (!string()) return false;
-    skip_ws();
-    if (m_p == m_end || *m_p != ':') return fail(unexpected("':' after an object key"));
-    ++m_p;
-    skip_ws();
-    return true;
+  // `Closed` (parse()): no check for the end, which a run of whitespace cannot pass.
+  template <bool Closed>
+  IPCAT_INLINE const char* skip_ws(const char* p) {
+    // Every whitespace byte is <= ' ': one compare rules out the common case.
+    if ((Closed || p != m_end) && static_cast<unsigned char>(*p) <= ' ' && is_ws(*p)) return skip_ws_run<Closed>(p);
+    return p;
   }
 
-  std::string container_name() const { return m_stack.top_is_object() ? "object" : "array"; }
+  template <bool Closed>
+  const char* skip_ws_run(const char* p) {
+    if constexpr (Minify) flush(p);
+    m_spaced = true;
+    while ((Closed || p != m_end) && is_ws(*p)) ++p;
+    m_run = p;
+    return p;
+  }
 
-  std::string unexpected(const char* expected) const {
-    if (m_p == m_end) return std::string("unexpected end of text, expected ") + expected;
-    auto c = static_cast<unsigned char>(*m_p);
+  /// Copies the bytes from m_run to `to` on. The output is sized for the whole text
+  /// at the first copy and written through m_w (then trimmed): a spaced text costs
+  /// one memcpy per run, not a string append.
+  void flush(const char* to) {
+    if (m_w == nullptr) {
+      m_out->resize(m_out_size + static_cast<std::size_t>(m_end - m_begin));
+      m_w = m_out->data() + m_out_size;
+    }
+    auto n = static_cast<std::size_t>(to - m_run);
+    std::memcpy(m_w, m_run, n);
+    m_w += n;
+  }
+
+  IPCAT_INLINE const char* literal(const char* p, std::string_view word) {
+    if (static_cast<std::size_t>(m_end - p) < word.size() || std::memcmp(p, word.data(), word.size()) != 0)
+      return fail_unexpected(p, "a value");
+    return p + word.size();
+  }
+
+  template <bool Closed>
+  IPCAT_INLINE const char* number(const char* p) {
+    const char* const end = m_end;
+    // `Closed` (parse()): a run of digits stops at the text's last byte at the latest.
+    auto digit_at = [end](const char* at) { return (Closed || at != end) && is_digit(*at); };
+    if (*p == '-') ++p;
+    if (!digit_at(p)) return fail_unexpected(p, "a digit in a number");
+    if (*p++ != '0') {
+      while (digit_at(p)) ++p;
+    }
+    if ((Closed || p != end) && *p == '.') {
+      ++p;
+      if (!digit_at(p)) return fail_unexpected(p, "a digit after '.' in a number");
+      while (digit_at(p)) ++p;
+    }
+    if ((Closed || p != end) && (*p == 'e' || *p == 'E')) {
+      ++p;
+      if ((Closed || p != end) && (*p == '+' || *p == '-')) ++p;
+      if (!digit_at(p)) return fail_unexpected(p, "a digit in a number's exponent");
+      while (digit_at(p)) ++p;
+    }
+    return p;
+  }
+
+  /// p at the opening '"'; past the closing one.
+  IPCAT_INLINE const char* string(const char* p) {
+    const char* const end = m_end;
+    ++p;
+    for (;;) {
+      p = string_stop(p, m_begin, end);
+      if (p == end) return fail(p, "unexpected end of text inside a string");
+      auto c = static_cast<unsigned char>(*p);
+      if (c == '"') return p + 1;
+      if (c == '\\') {
+        ++m_escapes;
+        p = escape(p);
+        if (p == nullptr) return nullptr;
+        continue;
+      }
+      if (c < 0x20) return fail_unexpected(p, "no control character inside a string (escape it)");
+      std::size_t n = utf8_sequence(reinterpret_cast<const unsigned char*>(p), static_cast<std::size_t>(end - p));
+      if (n == 0) return fail(p, "invalid UTF-8 in a string");
+      p += n;
+    }
+  }
+
+  /// p at the '\\'; past the escape.
+  [[gnu::noinline]] const char* escape(const char* p) {
+    ++p;
+    if (p == m_end) return fail(p, "unexpected end of text in an escape");
+    char e = *p;
+    if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') return p + 1;
+    if (e != 'u') return fail_unexpected(p, "an escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
+    ++p;
+    int cp = m_end - p >= 4 ? read_hex4(p) : -1;
+    if (cp < 0) return fail(p, "\\u must be followed by four hex digits");
+    p += 4;
+    if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(p, "a lone UTF-16 low surrogate escape");
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      // A high surrogate must be followed by an escaped low one.
+      int low = m_end - p >= 6 && p[0] == '\\' && p[1] == 'u' ? read_hex4(p + 2) : -1;
+      if (low < 0xDC00 || low > 0xDFFF) return fail(p, "a UTF-16 high surrogate escape without its low half");
+      p += 6;
+    }
+    return p;
+  }
+
+  // The failure paths, out of the scanners' way: each returns nullptr.
+  [[gnu::cold]] const char* fail(const char* p, const std::string& what) {
+    m_failed_at = p;
+    m_why = "at byte " + std::to_string(p - m_begin) + ": " + what;
+    return nullptr;
+  }
+
+  [[gnu::cold]] const char* fail_unclosed(const char* p, bool in_object) {
+    return fail(p, std::string("unexpected end of text inside an unclosed ") + (in_object ? "object" : "array"));
+  }
+
+  [[gnu::cold]] const char* fail_unexpected(const char* p, const char* expected) {
+    if (p == m_end) return fail(p, std::string("unexpected end of text, expected ") + expected);
+    auto c = static_cast<unsigned char>(*p);
     std::string got;
     if (c >= 0x20 && c < 0x7F) {
       got = std::string("'") + static_cast<char>(c) + "'";
@@ -232,146 +461,21 @@ class Validator {
       static constexpr char k_hex[] = "0123456789abcdef";
       got = std::string("byte 0x") + k_hex[c >> 4] + k_hex[c & 15];
     }
-    return "unexpected " + got + ", expected " + expected;
-  }
-
-  bool fail(const std::string& what) {
-    m_why = "at byte " + std::to_string(m_p - m_begin) + ": " + what;
-    return false;
-  }
-
-  void flush(const char* to) {
-    if (m_out != nullptr && to > m_run) m_out->append(m_run, static_cast<std::size_t>(to - m_run));
-  }
-
-  void skip_ws() {
-    if (m_p == m_end || !is_ws(*m_p)) return;
-    flush(m_p);
-    m_spaced = true;
-    while (m_p != m_end && is_ws(*m_p)) ++m_p;
-    m_run = m_p;
-  }
-
-  bool literal(std::string_view word) {
-    if (static_cast<std::size_t>(m_end - m_p) < word.size() || std::memcmp(m_p, word.data(), word.size()) != 0)
-      return fail(unexpected("a value"));
-    m_p += word.size();
-    return true;
-  }
-
-  // The scanners below work on a local copy of the position (kept in a register
-  // across the loops) and store it back once.
-  bool number() {
-    const char* p = m_p;
-    const char* const end = m_end;
-    auto digits = [&] {
-      while (p != end && is_digit(*p)) ++p;
-    };
-    if (*p == '-') ++p;
-    if (p == end || !is_digit(*p)) return fail_at(p, "a digit in a number");
-    if (*p == '0') {
-      ++p;
-    } else {
-      digits();
-    }
-    if (p != end && *p == '.') {
-      ++p;
-      if (p == end || !is_digit(*p)) return fail_at(p, "a digit after '.' in a number");
-      digits();
-    }
-    if (p != end && (*p == 'e' || *p == 'E')) {
-      ++p;
-      if (p != end && (*p == '+' || *p == '-')) ++p;
-      if (p == end || !is_digit(*p)) return fail_at(p, "a digit in a number's exponent");
-      digits();
-    }
-    m_p = p;
-    return true;
-  }
-
-  bool fail_at(const char* p, const char* expected) {
-    m_p = p;
-    return fail(unexpected(expected));
-  }
-
-  bool string() {
-    const char* p = m_p + 1;  // past the opening '"'
-    const char* const end = m_end;
-    for (;;) {
-      // Eight bytes at a time while none of them ends the run (SWAR: a '"', a '\\',
-      // a control character or a non-ASCII byte); a false alarm only drops to the
-      // byte loop below. Long string values are most of a big message's bytes.
-      while (end - p >= 8 && plain8(p)) p += 8;
-      while (p != end && k_string_stops[static_cast<unsigned char>(*p)] == 0) ++p;
-      if (p == end) {
-        m_p = p;
-        return fail("unexpected end of text inside a string");
-      }
-      auto c = static_cast<unsigned char>(*p);
-      if (c == '"') {
-        m_p = p + 1;
-        return true;
-      }
-      if (c == '\\') {
-        m_p = p;
-        if (!escape()) return false;
-        p = m_p;
-        continue;
-      }
-      if (c < 0x20) return fail_at(p, "no control character inside a string (escape it)");
-      std::size_t n = utf8_sequence(reinterpret_cast<const unsigned char*>(p), static_cast<std::size_t>(end - p));
-      if (n == 0) {
-        m_p = p;
-        return fail("invalid UTF-8 in a string");
-      }
-      p += n;
-    }
-  }
-
-  static bool plain8(const char* p) noexcept {
-    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
-    std::uint64_t v = 0;
-    std::memcpy(&v, p, 8);
-    std::uint64_t quote = v ^ (k_ones * '"');
-    std::uint64_t slash = v ^ (k_ones * '\\');
-    std::uint64_t stops = ((v - k_ones * 0x20) & ~v) |          // a byte below 0x20
-                          ((quote - k_ones) & ~quote) |        // a '"'
-                          ((slash - k_ones) & ~slash) | v;     // a '\\'; a byte >= 0x80
-    return (stops & k_highs) == 0;
-  }
-
-  bool escape() {
-    ++m_p;  // '\\'
-    if (m_p == m_end) return fail("unexpected end of text in an escape");
-    char e = *m_p;
-    if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
-      ++m_p;
-      return true;
-    }
-    if (e != 'u') return fail(unexpected("an escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)"));
-    ++m_p;
-    if (m_end - m_p < 4 || read_hex4(m_p) < 0) return fail("\\u must be followed by four hex digits");
-    int cp = read_hex4(m_p);
-    m_p += 4;
-    if (cp >= 0xDC00 && cp <= 0xDFFF) return fail("a lone UTF-16 low surrogate escape");
-    if (cp >= 0xD800 && cp <= 0xDBFF) {
-      // A high surrogate must be followed by an escaped low one.
-      if (m_end - m_p < 6 || m_p[0] != '\\' || m_p[1] != 'u') return fail("a UTF-16 high surrogate escape without its low half");
-      int low = read_hex4(m_p + 2);
-      if (low < 0xDC00 || low > 0xDFFF) return fail("a UTF-16 high surrogate escape without its low half");
-      m_p += 6;
-    }
-    return true;
+    return fail(p, "unexpected " + got + ", expected " + expected);
   }
 
   const char* m_begin;
-  const char* m_p;
   const char* m_end;
-  const char* m_run;  // start of the bytes not yet copied to m_out
+  const char* m_run;          // start of the bytes not yet copied to m_out
   std::string* m_out;
+  std::size_t m_out_size;     // m_out's size before: kept on failure
+  char* m_w = nullptr;        // where the next copied byte goes, once copying started
   std::size_t m_max_depth;
+  std::string_view m_key;  // Watch: the top-level member looked for
+  bool m_has_key = false;
+  std::size_t m_escapes = 0;  // escapes seen in strings so far
   OpenContainers m_stack;
+  const char* m_failed_at = nullptr;
   std::string m_why;
   bool m_spaced = false;
   bool m_too_deep = false;
@@ -428,10 +532,16 @@ const char* skip_value(const char* p, const char* end) noexcept {
 
 }  // namespace
 
-JsonCheck check_json(std::string_view text, std::size_t max_depth) { return Validator(text, nullptr, max_depth).run(); }
+JsonCheck check_json(std::string_view text, std::size_t max_depth) {
+  return Validator<false>(text, nullptr, max_depth).run();
+}
+
+JsonCheck check_json(std::string_view text, std::size_t max_depth, std::string_view key) {
+  return Validator<false, true>(text, nullptr, max_depth, key).run();
+}
 
 JsonCheck minify_json(std::string_view text, std::string& out, std::size_t max_depth) {
-  return Validator(text, &out, max_depth).run();
+  return Validator<true>(text, &out, max_depth).run();
 }
 
 std::string_view strip_bom(std::string_view text) noexcept {

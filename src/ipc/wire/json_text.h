@@ -8,6 +8,7 @@
 /// no input of any depth or size can overflow the call stack. No DOM is built.
 ///
 ///   check_json(text)            valid? already compact?        -> JsonCheck
+///   check_json(text, depth, k)  the same, and is there a top-level member k?
 ///   minify_json(text, out)      the same, and appends the compact text to `out`
 ///   top_level_member(json, key) the raw text of one member of a top-level object
 ///   json_string_value(token)    a string token decoded to UTF-8 ("\u00e9" -> "é")
@@ -33,6 +34,7 @@ struct JsonCheck {
   };
   Status status = Status::invalid;
   bool compact = false;     ///< ok, and no whitespace outside strings: already its compact form
+  bool has_key = false;     ///< ok, and the top-level object has a member named the `key` asked for
   std::size_t offset = 0;   ///< invalid/too_deep: byte offset where it went wrong
   std::string why;          ///< invalid/too_deep: e.g. "at byte 7: expected ':' after an object key"
 
@@ -44,6 +46,11 @@ struct JsonCheck {
 /// and so is a leading UTF-8 byte-order mark (dropped by minify_json, like
 /// whitespace: the text is then not compact).
 JsonCheck check_json(std::string_view text, std::size_t max_depth = k_default_max_depth);
+
+/// As check_json(), and in the same pass looks for a top-level member named `key`
+/// (compared after unescaping): JsonCheck::has_key. For a reply that
+/// needs one member read, a second scan saved.
+JsonCheck check_json(std::string_view text, std::size_t max_depth, std::string_view key);
 
 /// As check_json(), and on success appends `text` without its insignificant
 /// whitespace to `out` (strings and numbers byte for byte). On failure `out` is

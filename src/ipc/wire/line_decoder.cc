@@ -3,6 +3,11 @@
 #include <cstring>
 
 namespace ipc {
+namespace {
+
+constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+}  // namespace
 
 void LineDecoder::feed(std::string_view bytes) {
   if (m_failed || bytes.empty()) return;
@@ -52,16 +57,17 @@ LineDecoder::Result LineDecoder::next() {
       m_failed = true;
       return {Status::too_long, {}};
     }
-    std::string_view line = trim(raw);
+    // Most lines have nothing to trim: two compares rule that out before trim().
+    std::string_view line = raw;
+    if (line.empty() || is_space(line.front()) || is_space(line.back())) line = trim(raw);
     if (line.empty()) continue;  // blank lines are ignored
     return {Status::line, line};
   }
 }
 
 std::string_view trim(std::string_view s) noexcept {
-  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
 }
 

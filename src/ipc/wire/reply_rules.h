@@ -24,6 +24,10 @@ enum class ReplyVerdict {
 /// both are strings and "type" is "Forbidden". Without "type", an "error" member
 /// is an error unless it is null, false or "success" (written exactly so).
 ReplyVerdict judge_reply(std::string_view reply);
+/// As judge_reply(), for a reply whose check told whether it has a top-level
+/// "error" member (check_json(reply, depth, "error").has_key): without one it is
+/// ok at once, with no scan.
+ReplyVerdict judge_reply(std::string_view reply, bool has_error);
 
 /// The message of an ipcat error object (its string "error"), or "" if none.
 std::string error_message(std::string_view reply);

@@ -47,7 +47,7 @@ class StreamHandler : public ConnectionHandler {
   StreamHandler& operator=(const StreamHandler&) = delete;
 
   /// Hands the connected socket to a new child; calls `closed` when the child has exited.
-  void serve(Socket socket, std::uint64_t id, const PeerInfo& peer, std::function<void()> closed) override;
+  void serve(Socket connected, std::uint64_t connection, const PeerInfo& peer, std::function<void()> done) override;
   std::size_t open() const override { return m_sessions.size(); }
   std::size_t in_flight() const override { return m_sessions.size(); }
   bool full() const override { return m_sessions.size() >= m_options.max_handlers; }
