@@ -491,13 +491,13 @@ in_tree() {
   [[ $(wc -l <<<"$sections") -ge 10 && $(wc -l <<<"$subsections") -ge 8 ]] ||
     fail "could not read the man page's sections: $sections / $subsections"
   cd "$ROOT"
-  # Paths under the tree's top-level directories (a last part in capitals is a
-  # placeholder: scripts/X, tests/fuzz/corpus/TARGET).
+  # Paths under the tree's top-level directories (a last part in capitals, or one
+  # with <...> in it, is a placeholder: scripts/X, tests/unit/<unit>_test.cc).
   while IFS=: read -r where line ref; do
     ref=${ref#[^A-Za-z.]}
-    [[ ${ref##*/} =~ ^[A-Z]+$ ]] && continue
+    [[ ${ref##*/} =~ ^[A-Z]+$ || $ref == *'<'* ]] && continue
     in_tree "$ref" || problems+=("$where:$line: names $ref, which is not in the tree")
-  done < <(grep -HnoE '(^|[] ("`'"'"'<,=[])(\.ci|bench|completions|examples|man|packaging|scripts|src|tests)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' "${files[@]}")
+  done < <(grep -HnoE '(^|[] ("`'"'"'<,=[])(\.ci|bench|completions|examples|man|packaging|scripts|src|tests)/[A-Za-z0-9_./<>-]*[A-Za-z0-9_>]' "${files[@]}")
   # Documents by name, wherever they are in the tree.
   while IFS=: read -r where line ref; do
     [[ -n $(find . \( -name .git -o -name build \) -prune -o -name "$ref" -print -quit) ]] ||
