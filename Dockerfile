@@ -45,14 +45,10 @@ FROM ${IPCAT_DEB} AS deb
 
 # --- runtime: Debian slim with the package and what it depends on, nothing else --
 FROM debian:12-slim AS runtime
-# The package also carries the C++ library (headers, libipc.a, CMake config) for
-# building against; a runtime image needs none of it. A package with no Depends
-# (the default static binary) installs with dpkg alone, without the network. The
-# .deb is bind-mounted, so it is in no layer.
+# A package with no Depends (the default static binary) installs with dpkg alone,
+# without the network. The .deb is bind-mounted, so it is in no layer.
 RUN --mount=type=bind,from=deb,source=/out/ipcat.deb,target=/tmp/ipcat.deb \
-    printf '%s\n' 'path-exclude=/usr/include/ipc/*' 'path-exclude=/usr/lib/libipc.a' \
-      'path-exclude=/usr/lib/cmake/ipcat/*' >/etc/dpkg/dpkg.cfg.d/ipcat-runtime-only \
- && if dpkg-deb -f /tmp/ipcat.deb Depends | grep -q .; then \
+    if dpkg-deb -f /tmp/ipcat.deb Depends | grep -q .; then \
       apt-get update && apt-get install -y --no-install-recommends /tmp/ipcat.deb \
       && rm -rf /var/lib/apt/lists/*; \
     else dpkg -i /tmp/ipcat.deb; fi \

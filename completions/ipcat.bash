@@ -10,9 +10,9 @@ _ipcat_options() {
     serve)
       printf '%s ' -h --help --echo --mode --workers --max-queue --route --route-key \
         --socket-mode --socket-group --max-line --max-depth --max-connections --max-handlers \
-        --max-per-uid --max-connections-per-uid --max-pending --timeout --max-output \
+        --max-per-uid --max-connections-per-uid --max-pending --timeout --kill-after --max-output \
         --max-quoted --cancel-on-disconnect --idle-timeout --drain --allow-uid --allow-gid \
-        --clear-env --pass-env --authkey-file --pidfile --ready-fd --log-format \
+        --clear-env --pass-env --authkey-file --handshake-timeout --pidfile --ready-fd --log-format \
         -v --verbose -q --quiet ;;
     request)
       printf '%s ' -h --help --timeout --retries --backoff --authkey-file --max-depth \
@@ -43,9 +43,9 @@ _ipcat_value_options() {
     serve)
       printf '%s ' --mode --workers --max-queue --route --route-key --socket-mode \
         --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid \
-        --max-connections-per-uid --max-pending --timeout --max-output --max-quoted --idle-timeout \
+        --max-connections-per-uid --max-pending --timeout --kill-after --max-output --max-quoted --idle-timeout \
         --drain --allow-uid --allow-gid --pass-env \
-        --authkey-file --pidfile --ready-fd --log-format ;;
+        --authkey-file --handshake-timeout --pidfile --ready-fd --log-format ;;
     request) printf '%s ' --timeout --retries --backoff --authkey-file --max-depth --match --max-line ;;
     notify) printf '%s ' --timeout --retries --backoff --authkey-file --max-depth ;;
     connect)

@@ -9,9 +9,9 @@ function __ipcat_value_options -a sub
         case serve
             printf '%s\n' --mode --workers --max-queue --route --route-key --socket-mode \
                 --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid \
-                --max-connections-per-uid --max-pending --timeout \
+                --max-connections-per-uid --max-pending --timeout --kill-after \
                 --max-output --max-quoted --idle-timeout --drain --allow-uid --allow-gid --pass-env \
-                --authkey-file --pidfile --ready-fd --log-format
+                --authkey-file --handshake-timeout --pidfile --ready-fd --log-format
         case request
             printf '%s\n' --timeout --retries --backoff --authkey-file --max-depth --match --max-line
         case notify
@@ -140,6 +140,7 @@ __ipcat_option serve -l max-per-uid -x -d 'Requests in flight per peer uid (0: n
 __ipcat_option serve -l max-connections-per-uid -x -d 'Connections one peer uid may hold (0: no limit)'
 __ipcat_option serve -l max-pending -x -d 'Requests waiting on one connection before it stops reading'
 __ipcat_option serve -l timeout -x -d 'Seconds a handler may run'
+__ipcat_option serve -l kill-after -x -d 'Seconds from TERM to KILL of a timed-out handler'
 __ipcat_option serve -l max-output -x -d 'Largest handler reply in bytes'
 __ipcat_option serve -l max-quoted -x -d 'Bytes of handler output and stderr quoted in errors and the log'
 __ipcat_option serve -l cancel-on-disconnect -d 'Stop the handlers of a client that closed its socket'
@@ -150,6 +151,7 @@ __ipcat_option serve -l allow-gid -x -a '(__fish_complete_groups)' -d 'Only peer
 __ipcat_option serve -l clear-env -d 'Handlers get only the variables named by --pass-env'
 __ipcat_option serve -l pass-env -x -a '(set --names --export)' -d 'With --clear-env: keep this variable'
 __ipcat_option serve -l authkey-file -r -F -d 'Require the HMAC-SHA256 handshake with this key'
+__ipcat_option serve -l handshake-timeout -x -d 'Seconds a client has to pass the handshake'
 __ipcat_option serve -l pidfile -r -F -d 'Hold a locked pidfile while running'
 __ipcat_option serve -l ready-fd -x -d 'Write a newline to this fd once listening'
 __ipcat_option serve -l log-format -x -a 'text json' -d 'Log lines as text or json'

@@ -149,7 +149,8 @@ CLI::Validator count_check() { return number_check(0, "a whole number >= 0"); }
 CLI::Validator positive_check() { return number_check(1, "a whole number >= 1"); }
 
 bool is_duration_option(const std::string& long_name) {
-  for (const char* name : {"timeout", "idle-timeout", "drain", "wait", "backoff", "idle", "linger"}) {
+  for (const char* name : {"timeout", "idle-timeout", "drain", "wait", "backoff", "idle", "linger",
+                           "handshake-timeout", "kill-after"}) {
     if (long_name == name) return true;
   }
   return false;

@@ -1,4 +1,4 @@
-// ipcat fifo-recv [OPTIONS] PATH  (DESIGN.md §6)
+// ipcat fifo-recv [OPTIONS] PATH  (man/ipcat.1, ipcat fifo-recv)
 //
 //   parse ─► ensure_fifo: mkfifo 0600 + parents (73/77), refuse a non-FIFO untouched (73),
 //            a symlink, another user's FIFO or one others may write (77)
@@ -76,7 +76,7 @@ struct Options {
   std::size_t max_depth = ipc::k_default_max_depth;
 };
 
-// -q: "print nothing, exit status only" (DESIGN.md §5), errors included.
+// -q: "Print nothing, not even errors: the exit status tells" (man/ipcat.1, ipcat fifo-recv).
 void silence_stderr() {
   int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (null < 0) return;

@@ -1,4 +1,4 @@
-// ipcat fifo-send [OPTIONS] PATH [BODY | ITEM...]  (DESIGN.md §6)
+// ipcat fifo-send [OPTIONS] PATH [BODY | ITEM...]  (man/ipcat.1, ipcat fifo-send)
 //
 //   parse ─► build and size-check the message (64/65: nothing touched yet)
 //     ─► ensure_fifo: mkfifo 0600 + parents (73/77), refuse a non-FIFO untouched (73),
@@ -74,7 +74,7 @@ struct Options {
   std::size_t max_depth = ipc::k_default_max_depth;
 };
 
-// -q: "print nothing, exit status only" (DESIGN.md §5), errors included.
+// -q: "Print nothing, not even errors: the exit status tells" (man/ipcat.1, ipcat fifo-send).
 void silence_stderr() {
   int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (null < 0) return;

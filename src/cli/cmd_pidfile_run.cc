@@ -1,4 +1,4 @@
-// ipcat pidfile-run [OPTIONS] PIDFILE [--] COMMAND [ARG...]  (DESIGN.md §7)
+// ipcat pidfile-run [OPTIONS] PIDFILE [--] COMMAND [ARG...]  (man/ipcat.1, ipcat pidfile-run)
 //
 //   parse ─► find COMMAND (127/126) ─► Pidfile::acquire (75/-E, 73, 77)
 //     ├─ --exec: write our pid ─► keep the lock fd across exec ─► become COMMAND

@@ -1,5 +1,5 @@
 #pragma once
-/// Exit statuses (DESIGN.md §8, sysexits) and the one place library error kinds map to them.
+/// Exit statuses (man/ipcat.1, EXIT STATUS: sysexits) and the one place library error kinds map to them.
 
 #include <exception>
 #include <string_view>

@@ -121,14 +121,18 @@ man_section() {
   done
 }
 
-@test "man page: every error type the server replies with is in the PROTOCOL table" {
-  local types type protocol
-  types=$(grep -rohE --include="*.cc" 'error_object\("[A-Za-z]+"' "$ROOT"/src/ipc | sed -E 's/.*"(.*)"/\1/' | sort -u)
-  [[ $(wc -w <<<"$types") -ge 5 ]] || fail "found too few error types in src/ipc: $types"
-  protocol=$(man_text | awk '/^PROTOCOL/ { on = 1; next } on && /^[A-Z]/ { on = 0 } on')
-  for type in $types; do
-    grep -qE "^ +$type " <<<"$protocol" || fail "man page: error type $type is not in the PROTOCOL table"
-  done
+@test "man page: the PROTOCOL table lists exactly the error types the server replies with" {
+  local header listed table
+  # The library's one list (k_error_types): error_object() takes no other type, as
+  # the compiler checks (ErrorType is consteval).
+  header=$(grep -rlE 'k_error_types\[\] = \{' "$ROOT/src")
+  [[ $(wc -l <<<"$header") -eq 1 && -f $header ]] || fail "no single definition of k_error_types in src/: '$header'"
+  listed=$(sed -n '/k_error_types\[\] = {/,/};/p' "$header" | grep -oE '"[A-Za-z]+"' | tr -d '"' | sort)
+  [[ $(wc -l <<<"$listed") -eq $(sort -u <<<"$listed" | wc -l) ]] || fail "k_error_types repeats a type: $listed"
+  table=$(man_text | awk '/^PROTOCOL/ { on = 1; next } on && /^[A-Z]/ { on = 0 } on' |
+    sed -nE 's/^ +([A-Z][A-Za-z]+)  +.*/\1/p' | sort)
+  [[ -n $listed && -n $table ]] || fail "could not read the types: list '$listed', table '$table'"
+  same_set "error types (k_error_types vs the man page's PROTOCOL table)" "$listed" "$table"
 }
 
 @test "man page: every variable handlers get is in HANDLER ENVIRONMENT" {
@@ -462,6 +466,61 @@ teardown() {
   done
   grep -qF 'man/ipcat.1' "$readme" || fail "README does not link the man page"
   [[ -e $ROOT/ARCHITECTURE.md ]] || fail "no ARCHITECTURE.md"
+}
+
+# --- references ------------------------------------------------------------------
+
+# tree_text_files: the tree's text files (not build trees, .git or fuzz corpora),
+# relative to ROOT.
+tree_text_files() {
+  (cd "$ROOT" && grep -rIl --exclude=.git --exclude-dir=.git --exclude-dir=build --exclude-dir=corpus '' . | sed 's|^\./||' | sort)
+}
+
+# in_tree REF: REF is a file or directory of the tree, or the prefix of some (a glob
+# such as examples/systemd/ipcat-demo.*, a program built from bench/echo_server.c).
+in_tree() {
+  [[ -e $ROOT/$1 ]] || compgen -G "$ROOT/$1.*" >/dev/null
+}
+
+@test "references: every file the tree names is in it, every man page section it cites exists" {
+  local files=() line ref cite where problems=() sections subsections
+  mapfile -t files < <(tree_text_files)
+  [[ ${#files[@]} -ge 100 ]] || fail "found only ${#files[@]} text files in $ROOT"
+  sections=$(grep -E '^\.SH ' "$MAN" | sed -E 's/^\.SH //; s/"//g')
+  subsections=$(grep -E '^\.SS ' "$MAN" | sed -E 's/^\.SS //; s/\\-/-/g')
+  [[ $(wc -l <<<"$sections") -ge 10 && $(wc -l <<<"$subsections") -ge 8 ]] ||
+    fail "could not read the man page's sections: $sections / $subsections"
+  cd "$ROOT"
+  # Paths under the tree's top-level directories (a last part in capitals, or one
+  # with <...> in it, is a placeholder: scripts/X, tests/unit/<unit>_test.cc).
+  while IFS=: read -r where line ref; do
+    ref=${ref#[^A-Za-z.]}
+    [[ ${ref##*/} =~ ^[A-Z]+$ || $ref == *'<'* ]] && continue
+    in_tree "$ref" || problems+=("$where:$line: names $ref, which is not in the tree")
+  done < <(grep -HnoE '(^|[] ("`'"'"'<,=[])(\.ci|bench|completions|examples|man|packaging|scripts|src|tests)/[A-Za-z0-9_./<>-]*[A-Za-z0-9_>]' "${files[@]}")
+  # Documents by name, wherever they are in the tree.
+  while IFS=: read -r where line ref; do
+    [[ -n $(find . \( -name .git -o -name build \) -prune -o -name "$ref" -print -quit) ]] ||
+      problems+=("$where:$line: names $ref, which is not in the tree")
+  done < <(grep -HnoE '\b[A-Za-z0-9_-]+\.md\b' "${files[@]}")
+  # Nothing outside the tree: no absolute path into a home or a checkout, no
+  # ../ out of it. (The brackets keep this line from matching itself.)
+  while IFS=: read -r where line ref; do
+    problems+=("$where:$line: points outside the tree: $ref")
+  done < <(grep -HnoE '(^|[ "'"'"'(=])/(wor[k]|hom[e])/[A-Za-z0-9_./-]*|\.\./share[d][A-Za-z0-9_./-]*' "${files[@]}")
+  # Citations of the man page, as "(man/ipcat.1, PROTOCOL)" or "(man/ipcat.1, ipcat
+  # tap, ...)": a name in capitals is a section, "ipcat SUB" a subsection.
+  while IFS=: read -r where line cite; do
+    while read -r ref; do
+      [[ -z $ref ]] || grep -qxF -- "$ref" <<<"$sections" ||
+        problems+=("$where:$line: cites section $ref of the man page, which has none")
+    done < <(grep -oE '\b[A-Z][A-Z]+( [A-Z][A-Z]+)*\b' <<<"$cite")
+    while read -r ref; do
+      [[ -z $ref ]] || grep -qxF -- "$ref" <<<"$subsections" ||
+        problems+=("$where:$line: cites $ref in the man page, which has no such subsection")
+    done < <(grep -oE '\bipcat [a-z][a-z-]*[a-z]' <<<"$cite")
+  done < <(grep -HnoE 'man/ipcat\.1(, ?| ?\(|: ?)[^);`]*' "${files[@]}")
+  ((${#problems[@]} == 0)) || fail "$(printf '%s\n' "${problems[@]}")"
 }
 
 @test "README: its exit status table has every code ipcat --help lists" {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# ipcat fifo-recv (DESIGN.md §6): the next message, -n N, --follow across writers,
+# ipcat fifo-recv (man/ipcat.1, ipcat fifo-recv): the next message, -n N, --follow across writers,
 # --timeout, never taking more than it prints, invalid lines, output forms, signals.
 #
 # fd 3 belongs to bats: background commands close it. A test that needs messages to

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# ipcat fifo-send (DESIGN.md §6): creating the FIFO, no reader, --wait, whole and atomic
+# ipcat fifo-send (man/ipcat.1, ipcat fifo-send): creating the FIFO, no reader, --wait, whole and atomic
 # messages, stdin lines, --allow-large, a reader that vanishes, signals.
 #
 # fd 3 belongs to bats: background commands close it. A test that needs messages to

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# ipcat notify (DESIGN.md §5): fire and forget. It writes its requests, closes, and
+# ipcat notify (man/ipcat.1, ipcat notify): fire and forget. It writes its requests, closes, and
 # never waits for a reply; the server still runs every request it received whole.
 
 load test_helper

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# ipcat request (DESIGN.md §5): bodies, items, stdin pipelining, output options, retries,
-# and the exit codes of §8, against ipcat serve and against servers that are not ipcat.
+# ipcat request (man/ipcat.1, ipcat request): bodies, items, stdin pipelining, output options, retries,
+# and the exit codes of EXIT STATUS, against ipcat serve and against servers that are not ipcat.
 
 load test_helper
 
@@ -585,7 +585,7 @@ json_server() {
   assert_output 75
 }
 
-# --- byte-exact (man/ipcat.1, WIRE PROTOCOL) ------------------------------------------
+# --- byte-exact (man/ipcat.1, PROTOCOL) -----------------------------------------------
 
 @test "byte-exact: big integers, 1E2, \\u00e9, duplicate keys and key order pass unchanged" {
   spawn_server "$sock" --echo

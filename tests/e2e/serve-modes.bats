@@ -16,6 +16,11 @@ teardown() {
   fi
 }
 
+# children_at_least PID N: true when PID has N or more child processes.
+children_at_least() {
+  (($(pgrep -c -P "$1") >= $2))
+}
+
 # start_server ARGS...: ipcat serve ARGS in the background, waits until it accepts.
 start_server() {
   "$IPCAT" serve "$@" 2>"$log" 3>&- &
@@ -47,8 +52,9 @@ start_server() {
   wait_for "first child" 10 pgrep -P "$server_pid" sh
   timeout 30 socat -t 30 - "UNIX-CONNECT:$sock" <<<"second" >"$BATS_TEST_TMPDIR/out2" 3>&- &
   second=$!
-  # While the first holds the only slot, the second is not accepted (no second child).
-  ! wait_for "a second child" 1 test "$(pgrep -c -P "$server_pid")" -ge 2
+  # While the first holds the only slot, the second is not accepted: no second child
+  # for a second, counted afresh at each poll. (A bare `! cmd` never fails a bats test.)
+  run ! wait_for "a second child" 1 children_at_least "$server_pid" 2
   touch "$go"
   wait "$first"
   wait "$second"
@@ -71,7 +77,8 @@ start_server() {
     assert_output "$(cat "$BATS_TEST_TMPDIR/in$c")"
   done
   pids=$(cat "$BATS_TEST_TMPDIR"/out? | jq .pid | sort -u | wc -l)
-  [ "$pids" -ge 1 ] && [ "$pids" -le 2 ]
+  # (Not `[ a ] && [ b ]`: set -e ignores a failure before the last && of a list.)
+  ((pids >= 1 && pids <= 2)) || fail "$pids distinct worker pids, expected 1 or 2"
   workers=$(cat "$BATS_TEST_TMPDIR"/out? | jq .worker | sort -u | tr '\n' ' ')
   [[ "$workers" == "0 "* || "$workers" == "1 " ]]
 }

@@ -351,7 +351,7 @@ time.sleep(30)
 }
 
 @test "handler: one that ignores SIGTERM is killed (with its grandchild) after the grace period" {
-  spawn_server "$sock" --timeout 0.5 "$HANDLERS/grandchild" "$dir/grandchild.pid" ignore-term
+  spawn_server "$sock" --timeout 0.5 --kill-after 0.5 "$HANDLERS/grandchild" "$dir/grandchild.pid" ignore-term
   run --separate-stderr request --timeout 10 "$sock" '{}'
   assert_equal "$status" 1
   assert_json '.type == "HandlerTimeout"'

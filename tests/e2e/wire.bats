@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The wire protocol across subcommands (man/ipcat.1, WIRE PROTOCOL): values pass
+# The wire protocol across subcommands (man/ipcat.1, PROTOCOL): values pass
 # through byte-exact — big numbers, 1E2, \u00e9, key order and duplicate keys as
 # written, only whitespace outside strings removed — and no nesting depth crashes
 # anything: deeper than --max-depth is a ParseError (serve) or exit 65 (clients),

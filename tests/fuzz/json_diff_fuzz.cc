@@ -1,5 +1,5 @@
 // Differential fuzz target: json_text.h's iterative validator against nlohmann_json
-// (src/ipc/wire/json_text.h; man/ipcat.1, WIRE PROTOCOL).
+// (src/ipc/wire/json_text.h; man/ipcat.1, PROTOCOL).
 //
 // The input is one line's text (or an amplified one, amplify.h). Properties:
 //   - check_json never crashes or stalls, at any depth (it has no recursion), and

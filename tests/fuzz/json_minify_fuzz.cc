@@ -1,5 +1,5 @@
 // Property fuzz target: removing whitespace never changes a value
-// (src/ipc/wire/json_text.h; man/ipcat.1, WIRE PROTOCOL: byte-exact).
+// (src/ipc/wire/json_text.h; man/ipcat.1, PROTOCOL: byte-exact).
 //
 // For text the validator accepts (input or amplified input, amplify.h):
 //   - minify_json's output is valid, compact, and minifies to itself;

@@ -1,7 +1,7 @@
 // Fuzz target for ipc::LineDecoder (src/ipc/wire/line_decoder.h).
 //
 // Property: however a byte stream is cut into feed() calls, the decoder hands out
-// the same lines, and the same too_long verdict, as a simple model of DESIGN.md §3
+// the same lines, and the same too_long verdict, as a simple model of man/ipcat.1, PROTOCOL,
 // computed on the whole stream:
 //   - the stream is split at '\n'; a final piece without '\n' is a line at EOF;
 //   - a piece is too long when, without one trailing '\r', it exceeds max_line;

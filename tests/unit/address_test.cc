@@ -4,6 +4,7 @@
 #include <sys/un.h>
 
 #include "ipc/base/error.h"
+#include "expect_error.h"
 
 namespace {
 
@@ -68,7 +69,7 @@ TEST(Address, PathTooLongForSunPathSaysSo) {
   // 107 bytes is the longest that fits.
   std::string fits = "/" + std::string(106, 'y');
   EXPECT_NO_THROW(parse_address(fits));
-  EXPECT_THROW(parse_address(fits + "y"), ipc::Error);
+  EXPECT_ERROR_KIND(parse_address(fits + "y"), ipc::ErrorKind::usage);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "ipc/base/error.h"
 #include "read_all.h"
+#include "expect_error.h"
 
 namespace {
 
@@ -165,7 +166,7 @@ TEST(Child, DestructorKillsAndReaps) {
 TEST(Child, FindExecutable) {
   EXPECT_EQ(ipc::find_executable("/bin/sh"), "/bin/sh");
   EXPECT_NE(ipc::find_executable("sh").find("/sh"), std::string::npos);
-  EXPECT_THROW(ipc::find_executable("no-such-command-xyz"), ipc::Error);
+  EXPECT_ERROR_KIND(ipc::find_executable("no-such-command-xyz"), ipc::ErrorKind::not_found);
   try {
     ipc::find_executable("/etc/passwd");
     FAIL();
@@ -206,7 +207,7 @@ TEST(Child, HookPathExecFailureThrows) {
   o.executable = "/nonexistent/handler";
   o.argv = {"handler"};
   o.keep_fd = 2;
-  EXPECT_THROW(Child::spawn(io.get_executor(), o), ipc::Error);
+  EXPECT_ERROR_KIND(Child::spawn(io.get_executor(), o), ipc::ErrorKind::not_found);
   EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
 }
 

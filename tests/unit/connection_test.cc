@@ -1,7 +1,7 @@
 // Pins Connection (src/ipc/server/connection.h) in process, over a socketpair, with
 // a Handler the test answers by hand: replies in request order, backpressure
 // (--max-pending), the line and depth limits, --max-per-uid, the drain, and when
-// the connection closes (man/ipcat.1, serve; ARCHITECTURE.md, "The actors").
+// the connection closes (man/ipcat.1, ipcat serve; ARCHITECTURE.md, "The actors").
 
 #include "ipc/server/connection.h"
 

@@ -20,6 +20,7 @@
 #include "ipc/fifo/fifo_reader.h"
 #include "ipc/fifo/fifo_writer.h"
 #include "ipc/wire/json_value.h"
+#include "expect_error.h"
 #include "read_all.h"
 
 namespace {
@@ -188,7 +189,7 @@ TEST(FifoWriter, VanishedReaderIsABrokenPipeError) {
 TEST(FifoWriter, RefusesAMessageContainingANewline) {
   auto p = packet_pair();
   FifoWriter w(std::move(p.writer), "test");
-  EXPECT_THROW(w.send("1\n2"), ipc::Error);
+  EXPECT_ERROR_KIND(w.send("1\n2"), ErrorKind::invalid_input);
 }
 
 // --- send_lines: stdin lines ---------------------------------------------------------
@@ -519,11 +520,11 @@ TEST(FifoPath, APathThatIsNotAFifoIsRefusedAndLeftUntouched) {
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(content, "keep me\n");
   // The writer's own check catches a path that stopped being a FIFO after ensure_fifo.
-  EXPECT_THROW(ipc::open_fifo_writer(file, std::nullopt, nullptr), ipc::Error);
+  EXPECT_ERROR_KIND(ipc::open_fifo_writer(file, std::nullopt, nullptr), ErrorKind::cannot_create);
 
   std::string dangling = dir / "dangling";
   ASSERT_EQ(::symlink("nowhere", dangling.c_str()), 0);
-  EXPECT_THROW(ipc::ensure_fifo(dangling), ipc::Error);
+  EXPECT_ERROR_KIND(ipc::ensure_fifo(dangling), ErrorKind::permission);
   EXPECT_FALSE(std::filesystem::exists(dir / "nowhere"));
 }
 
@@ -592,8 +593,8 @@ TEST(FifoPath, ASymlinkOrALooserModeIsRefusedUnlessAsked) {
     EXPECT_EQ(std::string(e.what()), link + ": is a symbolic link; refused, left untouched");
   }
   // The open itself does not follow one either (the path may change after the check).
-  EXPECT_THROW(ipc::open_fifo_reader(link), ipc::Error);
-  EXPECT_THROW(ipc::open_fifo_writer(link, std::nullopt, nullptr), ipc::Error);
+  EXPECT_ERROR_KIND(ipc::open_fifo_reader(link), ErrorKind::permission);
+  EXPECT_ERROR_KIND(ipc::open_fifo_writer(link, std::nullopt, nullptr), ErrorKind::permission);
 
   ASSERT_EQ(::chmod(fifo.c_str(), 0622), 0);
   try {
@@ -605,7 +606,7 @@ TEST(FifoPath, ASymlinkOrALooserModeIsRefusedUnlessAsked) {
                                          ": mode 0622 lets group and others write to it (--mode 0622 allows "
                                          "that); refused, left untouched");
   }
-  EXPECT_THROW(ipc::open_fifo_reader(fifo), ipc::Error);
+  EXPECT_ERROR_KIND(ipc::open_fifo_reader(fifo), ErrorKind::permission);
   // Asked for: used.
   EXPECT_FALSE(ipc::ensure_fifo(fifo, 0622).created);
   EXPECT_TRUE(ipc::open_fifo_reader(fifo, 0622).valid());

@@ -1,5 +1,5 @@
 // Pins the line handlers (src/ipc/server/handlers/) in process: routing by method,
-// --echo, and one real child per request (man/ipcat.1, serve: HANDLERS, PROTOCOL).
+// --echo, and one real child per request (man/ipcat.1, ipcat serve and PROTOCOL).
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Pins json_text.h: byte-exact validation and minifying (man/ipcat.1, WIRE PROTOCOL).
+// Pins json_text.h: byte-exact validation and minifying (man/ipcat.1, PROTOCOL).
 #include "ipc/wire/json_text.h"
 
 #include <gtest/gtest.h>

@@ -59,7 +59,7 @@ TEST(RequestBody, BadWords) {
   EXPECT_EQ(kind_of({"a:=" + std::string(600, '[') + std::string(600, ']')}), ipc::ErrorKind::invalid_input);
 }
 
-// man/ipcat.1, WIRE PROTOCOL: values are passed on as written, only whitespace
+// man/ipcat.1, PROTOCOL: values are passed on as written, only whitespace
 // outside strings is removed.
 TEST(RequestBody, ValuesAreByteExact) {
   EXPECT_EQ(body_from_words({"{\"id\": 12345678901234567890123, \"a\":1, \"a\":2}"}),

@@ -1,7 +1,7 @@
 // Pins Server (src/ipc/server/server.h) in process: a real Listener on a temporary
 // Unix socket, clients connected with plain connect(2), and a Handler the test
 // answers by hand: access checks, the per-uid and total connection limits, and the
-// graceful stop (man/ipcat.1, serve: ACCESS, LIMITS, SIGNALS).
+// graceful stop (man/ipcat.1, ipcat serve and SIGNALS).
 
 #include "ipc/server/server.h"
 

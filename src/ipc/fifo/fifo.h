@@ -1,5 +1,5 @@
 #pragma once
-/// Named pipes as rendezvous points for JSON lines (DESIGN.md §6): creating and
+/// Named pipes as rendezvous points for JSON lines (man/ipcat.1, ipcat fifo-send and ipcat fifo-recv): creating and
 /// checking the FIFO, opening it for each side, removing it only if we made it.
 ///
 ///   fifo-send ── open_fifo_writer ──► FifoWriter (fifo_writer.h) ─┐

@@ -101,7 +101,7 @@ std::optional<FifoReader::Event> FifoReader::take_line() {
                        std::to_string(m_options.max_line)};
     }
     std::string_view text = trim(raw);
-    if (text.empty()) continue;  // blank lines are not messages (DESIGN.md §3)
+    if (text.empty()) continue;  // blank lines are not messages (man/ipcat.1, PROTOCOL)
     std::string why;
     auto value = compact_form(text, &why, m_options.max_depth);  // byte-exact, only whitespace removed
     if (!value) {

@@ -1,5 +1,5 @@
 #pragma once
-/// Address — where to listen or connect (DESIGN.md §2).
+/// Address — where to listen or connect (man/ipcat.1, ADDRESSES).
 ///
 ///   /path/x.sock ./x.sock unix:PATH   Unix stream socket
 ///   @name abstract:name               Linux abstract socket

@@ -1,5 +1,5 @@
 #pragma once
-/// The base environment handlers run with (DESIGN.md §4): ours, minus what belongs
+/// The base environment handlers run with (man/ipcat.1, HANDLER ENVIRONMENT): ours, minus what belongs
 /// to the server alone (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES, NOTIFY_SOCKET,
 /// WATCHDOG_PID, WATCHDOG_USEC) and minus the names ipcat sets per request or worker
 /// (PROTO, UNIX*, TCP*, IPCAT_*), which always replace inherited ones; or, with

@@ -50,8 +50,10 @@ void Connection::start_handshake() {
   m_unsent += '\n';
   do_write();
   // A client that never answers must not hold a connection slot for long.
+  auto limit = m_ctx.options.handshake_timeout;
+  if (limit.count() == 0) return;
   m_handshake_timer = std::make_unique<asio::steady_timer>(m_socket.get_executor());
-  m_handshake_timer->expires_after(k_handshake_timeout);
+  m_handshake_timer->expires_after(limit);
   m_handshake_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->m_closed || self->m_nonce.empty()) return;
     self->m_ctx.log.info("handshake_timeout", {{"connection", self->m_id}, {"peer", self->m_peer.describe()}});
@@ -185,7 +187,7 @@ void Connection::submit(std::string_view line) {
   ++m_requests;
   const auto started = std::chrono::steady_clock::now();
   const std::uint64_t number = m_requests;
-  // Validated byte-exact and without recursion (man/ipcat.1, WIRE PROTOCOL): the
+  // Validated byte-exact and without recursion (man/ipcat.1, PROTOCOL): the
   // handler gets the line as the client wrote it.
   line = strip_bom(line);  // dropped, as on every path
   JsonCheck check = check_json(line, m_ctx.options.max_depth);

@@ -49,6 +49,8 @@ struct ServerOptions {
   bool cancel_on_disconnect = false;
   /// Bytes of an error message quoted in the request log (--max-quoted).
   std::size_t max_quoted = k_default_max_quoted;
+  /// Time a client has to pass it before it is closed (--handshake-timeout); 0: off.
+  std::chrono::milliseconds handshake_timeout{k_handshake_timeout};
 };
 
 }  // namespace ipc

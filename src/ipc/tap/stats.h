@@ -1,7 +1,7 @@
 #pragma once
 /// TapStats — what `ipcat tap` prints on stderr at exit: connections, requests,
 /// replies, pushes and errors, and per method the requests, errors and latency
-/// percentiles (man/ipcat.1, ipcat tap, SUMMARY).
+/// percentiles (man/ipcat.1, ipcat tap: the summary).
 ///
 /// Memory is bounded whatever the traffic: latencies go into a LatencyHistogram
 /// (latency_histogram.h), and at most k_max_methods method names are kept (the

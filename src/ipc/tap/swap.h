@@ -1,6 +1,6 @@
 #pragma once
 /// SocketSwap — how `ipcat tap --in-place SOCKET` takes a live daemon's place and
-/// gives it back (man/ipcat.1, ipcat tap, IN PLACE):
+/// gives it back (man/ipcat.1, ipcat tap, "In place"):
 ///
 ///   start   our listener is bound at SOCKET.ipcat-tap (with SOCKET's mode and group),
 ///           then renameat2(RENAME_EXCHANGE) swaps the two names in one step:

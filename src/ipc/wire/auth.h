@@ -17,7 +17,7 @@
 
 namespace ipc {
 
-inline constexpr std::chrono::seconds k_handshake_timeout{5};
+inline constexpr std::chrono::seconds k_handshake_timeout{5};  // the default
 
 class AuthKey {
  public:

@@ -1,5 +1,5 @@
 #pragma once
-/// JSON as text: validated and passed through byte-exact (man/ipcat.1, WIRE
+/// JSON as text: validated and passed through byte-exact (man/ipcat.1,
 /// PROTOCOL). ipcat never re-encodes a user's value: numbers, string escapes, key
 /// order and duplicate keys reach the other side exactly as written. The only change
 /// it makes is removing whitespace outside strings, so a value fits on one line.

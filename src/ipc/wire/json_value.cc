@@ -28,10 +28,10 @@ std::optional<Json> parse_json(std::string_view text, std::string* why, std::siz
 
 std::string encode(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-Json error_object(std::string_view type, std::string_view message) {
+Json error_object(const ErrorType& type, std::string_view message) {
   Json j;
   j["error"] = std::string(message);
-  j["type"] = std::string(type);
+  j["type"] = std::string(type.name());
   return j;
 }
 

@@ -30,7 +30,30 @@ std::optional<Json> parse_json(std::string_view text, std::string* why = nullptr
 /// never thrown.
 std::string encode(const Json& value);
 
-/// {"error": message, "type": type} — the error object of man/ipcat.1 (ERROR REPLIES).
-Json error_object(std::string_view type, std::string_view message);
+/// The types of the server's error replies: the table of man/ipcat.1, PROTOCOL,
+/// which docs.bats compares with this list.
+inline constexpr std::string_view k_error_types[] = {
+    "ParseError",       "LineTooLong", "HandlerFailed", "HandlerTimeout", "BadHandlerOutput",
+    "NoSuchMethod",     "Overloaded",  "Forbidden",     "ShuttingDown",
+};
+
+/// One of k_error_types, checked when the program is compiled: a type the list
+/// (and so the man page) lacks does not build.
+class ErrorType {
+ public:
+  // Implicit: error_object("ParseError", ...) reads best.
+  consteval ErrorType(const char* name) : m_name(name) {
+    bool known = false;
+    for (auto t : k_error_types) known = known || t == m_name;
+    if (!known) throw "not an error type of man/ipcat.1, PROTOCOL (k_error_types)";
+  }
+  std::string_view name() const { return m_name; }
+
+ private:
+  std::string_view m_name;
+};
+
+/// {"error": message, "type": type} — the error object of man/ipcat.1 (PROTOCOL).
+Json error_object(const ErrorType& type, std::string_view message);
 
 }  // namespace ipc

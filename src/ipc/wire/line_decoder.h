@@ -1,5 +1,5 @@
 #pragma once
-/// JSON-line framing (man/ipcat.1, WIRE PROTOCOL): one JSON value per line, '\n'.
+/// JSON-line framing (man/ipcat.1, PROTOCOL): one JSON value per line, '\n'.
 ///
 /// LineDecoder is an incremental splitter over a byte stream. It owns a buffer,
 /// is fed whatever read() returned, and hands out complete lines as views into

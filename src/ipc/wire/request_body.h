@@ -1,5 +1,5 @@
 #pragma once
-/// Building one request from command-line words (DESIGN.md §5), httpie style:
+/// Building one request from command-line words (man/ipcat.1, ipcat request), httpie style:
 ///
 ///   '{"cmd":"ping"}'            one argument that is JSON: the body itself
 ///   key=string  key:=json       items: build an object, keys in the order given
@@ -14,7 +14,7 @@
 namespace ipc {
 
 /// The body the words describe, as compact JSON text. Values are byte-exact
-/// (man/ipcat.1, WIRE PROTOCOL): a BODY or a `:=` value is only stripped of
+/// (man/ipcat.1, PROTOCOL): a BODY or a `:=` value is only stripped of
 /// whitespace outside strings, never re-encoded; a repeated key keeps its first
 /// place and takes the last value. Throws Error: usage (a word that is neither
 /// JSON nor an item), invalid_input (a `:=` value or a JSON body that does not

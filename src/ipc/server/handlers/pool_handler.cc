@@ -506,7 +506,7 @@ void PoolHandler::dispatch() {
   if (all_given_up) fail_queue("HandlerFailed", "no worker available: workers keep exiting at start (see the server log)");
 }
 
-void PoolHandler::fail_queue(const std::string& type, const std::string& message) {
+void PoolHandler::fail_queue(const ErrorType& type, const std::string& message) {
   while (!m_queue.empty()) {
     Job job = std::move(m_queue.front());
     m_queue.pop_front();

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "ipc/server/handler.h"
+#include "ipc/wire/json_value.h"
 #include "ipc/server/log.h"
 #include "ipc/server/options.h"
 
@@ -72,7 +73,7 @@ class PoolHandler : public Handler, public std::enable_shared_from_this<PoolHand
   };
   friend class Worker;
   void dispatch();
-  void fail_queue(const std::string& type, const std::string& message);
+  void fail_queue(const ErrorType& type, const std::string& message);
   const char* name() const noexcept { return m_options.name.empty() ? "default" : m_options.name.c_str(); }
 
   boost::asio::any_io_executor m_executor;
