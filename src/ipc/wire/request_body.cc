@@ -23,7 +23,7 @@ std::string read_file(const std::string& path) {
 /// `text` compact and byte-exact, or Error{invalid_input} naming `where`.
 std::string compact_or_throw(std::string_view text, const std::string& where, std::size_t max_depth) {
   std::string out;
-  JsonCheck check = minify_json(strip_bom(text), out, max_depth);
+  JsonCheck check = minify_json(text, out, max_depth);  // (a leading BOM is dropped there)
   if (!check) throw Error(ErrorKind::invalid_input, where + ": not valid JSON: " + check.why);
   return out;
 }
@@ -39,7 +39,7 @@ std::string body_from_words(const std::vector<std::string>& words, std::size_t m
   if (words.size() == 1) {
     const std::string& only = words.front();
     std::string out;
-    JsonCheck check = minify_json(strip_bom(only), out, max_depth);
+    JsonCheck check = minify_json(only, out, max_depth);  // (a leading BOM is dropped there)
     if (check) return out;
     // Meant as a body, but broken (or too deep): bad input (65), not a usage error.
     if (looks_like_json_body(only) || check.status == JsonCheck::Status::too_deep)
