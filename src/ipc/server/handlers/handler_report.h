@@ -1,6 +1,6 @@
 #pragma once
 /// What an error reply and the request log quote of a handler that failed
-/// (man/ipcat.1, ERROR REPLIES): the first bytes of what it printed, the last
+/// (man/ipcat.1, PROTOCOL): the first bytes of what it printed, the last
 /// lines of its standard error, its exit status or signal. Every excerpt is
 /// bounded (--max-quoted) and cut at a character boundary; the reply's encoder
 /// escapes it (json_value.h: encode).
