@@ -390,7 +390,10 @@ if pid == 0:
         os.tcsetpgrp(0, os.getpid())
         signal.signal(signal.SIGTTOU, signal.SIG_DFL)
         os.execv(ipcat, [ipcat, "pidfile-run", pidfile, script])
-    os.setpgid(job, job)
+    try:
+        os.setpgid(job, job)
+    except PermissionError:
+        pass  # the job exec'd first, having set its group itself (bash ignores this too)
     os.tcsetpgrp(0, job)
     _, st = os.waitpid(job, os.WUNTRACED)
     with open(result_file, "w") as out:
