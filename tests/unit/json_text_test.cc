@@ -140,6 +140,10 @@ TEST(JsonText, TopLevelMemberIsReadWithoutBuildingTheValue) {
   EXPECT_EQ(ipc::top_level_member(R"( { "a" : "x" , "b" : true } )", "b"), "true");
   EXPECT_EQ(ipc::top_level_member(R"({"\u006dethod":"m"})", "method"), R"("m")");
   EXPECT_EQ(ipc::top_level_member(R"({"k\\":1,"k":2})", "k"), "2");
+  // check_json accepts a leading byte-order mark, so the member is found behind one
+  // (json_diff_fuzz found {"cmd":"ring","n?":1} missed: a routed request would be too)
+  EXPECT_EQ(ipc::top_level_member("\xEF\xBB\xBF{\"n?\":1}", "n?"), "1");
+  EXPECT_EQ(ipc::json_type("\xEF\xBB\xBF{}"), ipc::JsonType::object);
 }
 
 TEST(JsonText, StringValuesAreDecoded) {

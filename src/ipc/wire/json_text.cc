@@ -550,6 +550,7 @@ std::string_view strip_bom(std::string_view text) noexcept {
 }
 
 JsonType json_type(std::string_view json) noexcept {
+  json = strip_bom(json);  // check_json accepts one, as nlohmann does
   const char* p = skip_ws(json.data(), json.data() + json.size());
   if (p == json.data() + json.size()) return JsonType::null;
   switch (*p) {
@@ -564,6 +565,7 @@ JsonType json_type(std::string_view json) noexcept {
 }
 
 std::optional<std::string_view> top_level_member(std::string_view json, std::string_view key) {
+  json = strip_bom(json);  // check_json accepts one, as nlohmann does
   const char* end = json.data() + json.size();
   const char* p = skip_ws(json.data(), end);
   if (p == end || *p != '{') return std::nullopt;
