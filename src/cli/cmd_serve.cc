@@ -25,6 +25,7 @@
 #include "ipc/process/environment.h"
 #include "ipc/base/error.h"
 #include "ipc/server/handlers/exec_handler.h"
+#include "ipc/server/worker_loops.h"
 #include "ipc/net/listener.h"
 #include "ipc/server/log.h"
 #include "ipc/wire/auth.h"
@@ -62,6 +63,7 @@ struct ServeArgs {
   std::vector<std::string> pass_env;
   std::string mode = "request";
   std::size_t workers = 0;  // 0: one per CPU
+  int threads = -1;         // -1: one per CPU
   std::size_t max_queue = 1024;
   std::vector<std::string> routes;
   std::string route_key = "method";
@@ -83,6 +85,9 @@ void add_options(CLI::App& app, ServeArgs& a) {
       ->check(CLI::IsMember({"request", "connection", "pool"}))
       ->default_val("request");
   app.add_option("--workers", a.workers, "Pool mode: number of worker processes (default: one per CPU)");
+  app.add_option("--threads", a.threads,
+                 "Request mode: threads that start and watch handler processes (default: one per CPU; 0: all on the event loop)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--max-queue", a.max_queue, "Pool mode: requests waiting for a worker; beyond it: Overloaded")
       ->default_val(a.max_queue)
       ->check(positive_check());
@@ -169,7 +174,8 @@ std::vector<std::string> split_words(const std::string& text) {
 /// The handler for one command line in request or pool mode.
 std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const ServeArgs& a,
                                            const std::vector<std::string>& argv, const std::string& name,
-                                           const ipc::Log& log, std::vector<std::shared_ptr<ipc::PoolHandler>>& pools) {
+                                           const ipc::Log& log, std::vector<std::shared_ptr<ipc::PoolHandler>>& pools,
+                                           std::shared_ptr<ipc::WorkerLoops>& workers) {
   // Resolve once, at start: a missing handler is reported now, not per request.
   std::string executable = ipc::find_executable(argv.front());
   auto env = ipc::handler_environment(a.clear_env, a.pass_env);
@@ -199,7 +205,12 @@ std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const Se
   eo.kill_grace = seconds_option(a.kill_after, "--kill-after");
   eo.max_output = a.max_output;
   eo.max_quoted = a.server.max_quoted;
-  return std::make_shared<ipc::ExecHandler>(io.get_executor(), std::move(eo), log);
+  // One set of worker threads for all the routes' handlers, started with the first.
+  // More threads than handler slots would only sit idle.
+  const std::size_t threads = std::min(a.threads < 0 ? ipc::WorkerLoops::cpus() : static_cast<std::size_t>(a.threads),
+                                       a.max_handlers);
+  if (!workers && threads > 0) workers = std::make_shared<ipc::WorkerLoops>(threads);
+  return std::make_shared<ipc::ExecHandler>(io.get_executor(), std::move(eo), log, workers);
 }
 
 bool is_loopback(const std::string& host) {
@@ -289,6 +300,9 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   for (const auto& g : a.allow_gid) so.allow_gids.push_back(gid_option(g, "--allow-gid"));
   so.authkey = std::move(authkey);
 
+  // Worker threads of the exec handlers (--threads): declared after the loop, so
+  // they are stopped and joined before it goes.
+  std::shared_ptr<ipc::WorkerLoops> workers;
   std::vector<std::shared_ptr<ipc::PoolHandler>> pools;  // SIGHUP replaces their workers
   std::shared_ptr<ipc::Handler> handler;
   std::shared_ptr<ipc::StreamHandler> stream;
@@ -306,7 +320,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
         throw ipc::Error(ipc::ErrorKind::usage, "--route " + r + ": expected NAME=COMMAND");
       std::string name = r.substr(0, eq);
       if (routes.count(name) != 0) throw ipc::Error(ipc::ErrorKind::usage, "--route " + name + ": given twice");
-      routes.emplace(name, line_handler(io, a, words, name, log, pools));
+      routes.emplace(name, line_handler(io, a, words, name, log, pools, workers));
       route_names.push_back(name);
       what += (what.empty() ? "" : ",") + name;
     }
@@ -324,7 +338,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
     stream = std::make_shared<ipc::StreamHandler>(io.get_executor(), std::move(st), log);
     what = handler_argv.front();
   } else {
-    handler = line_handler(io, a, handler_argv, "", log, pools);
+    handler = line_handler(io, a, handler_argv, "", log, pools, workers);
     what = handler_argv.front();
   }
 
