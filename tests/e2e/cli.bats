@@ -47,7 +47,7 @@ load test_helper
   for cmd in "${cmds[@]}"; do
     sub=${cmd%% *} option=${cmd#* }
     [[ $option == -w ]] && long=--wait || long=$option
-    for bad in nan inf -inf -1 -0.5 1e10 1000000001 0x10 '' 1s; do
+    for bad in nan inf -inf -1 -0.5 -0 +1 ' 1' 1e10 1000000001 1e400 99999999999999999999 0x10 '' . 1e 1e+ 1,5 1s; do
       run --separate-stderr timeout 10 "$IPCAT" $cmd "$bad" "$BATS_TEST_TMPDIR/x" true
       assert_equal "$status" 64
       assert_equal "$stderr" "ipcat: $sub: $long: must be a number of seconds from 0 to 1e9, not '$bad' (see 'ipcat $sub --help')"
@@ -56,7 +56,7 @@ load test_helper
     done
   done
   # The accepted forms pass the parser (what each then does is tested per subcommand).
-  for good in 0 2 0.25 .5 1e3 1E-3 1e9 1000000000; do
+  for good in 0 00 2 1. 0.25 .5 1e3 1e+3 1E-3 0.0001 1e9 1000000000 1000000000.0; do
     run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout "$good" --bogus "$BATS_TEST_TMPDIR/x"
     assert_equal "$stderr" "ipcat: fifo-recv: The following argument was not expected: --bogus (see 'ipcat fifo-recv --help')"
   done
