@@ -11,7 +11,7 @@
 #include "ipc/server/handlers/echo_handler.h"
 #include "ipc/server/handlers/exec_handler.h"
 #include "ipc/server/handlers/router_handler.h"
-#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_reader.h"
 #include "serve_fixture.h"
 
 namespace {
