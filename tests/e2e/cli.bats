@@ -33,11 +33,11 @@ load test_helper
   # OPTION, and the arguments that make the rest of the command line valid.
   local cmds=("fifo-recv --timeout" "fifo-send --wait" "pidfile-run --wait" "pidfile-run -w"
     "serve --timeout" "serve --idle-timeout" "serve --drain" "serve --handshake-timeout" "serve --kill-after"
-    "request --timeout" "request --backoff" "notify --timeout" "notify --backoff")
+    "request --timeout" "request --backoff" "notify --timeout" "notify --backoff"
+    "connect --timeout" "connect --backoff" "connect --idle" "connect --linger" "tap --drain")
   local cmd sub option bad good listed
-  # The list is every SEC option the subcommands' --help shows (connect's and tap's
-  # take other arguments first, and have tests of their own), so a new one is not missed.
-  for sub in fifo-recv fifo-send pidfile-run serve request notify; do
+  # The list is every SEC option the subcommands' --help shows, so a new one is not missed.
+  for sub in fifo-recv fifo-send pidfile-run serve request notify connect tap; do
     for option in $("$IPCAT" "$sub" --help | sed -nE 's/^  (-[a-z], ?)?(--[a-z-]+) SEC.*/\2/p'); do
       listed=0
       for cmd in "${cmds[@]}"; do [[ $cmd == "$sub $option" ]] && listed=1; done
