@@ -3,10 +3,10 @@
 /// and the rules every subcommand's options follow (man/ipcat.1, OPTIONS):
 ///   - a repeatable option takes exactly one value per occurrence, so it never
 ///     swallows the positional that follows it (`--allow-uid 1 SOCK`);
+///   - number checks never print CLI11's 300-digit bounds;
 ///   - every duration (SEC) is a Seconds, added by add_seconds() and read by one
-///     parser, Seconds::parse(), with one message;
-///   - number checks never print CLI11's 300-digit bounds.
-/// parse() applies these to whatever options a subcommand defined.
+///     parser, Seconds::parse(), with one message.
+/// parse() applies the first two to whatever options a subcommand defined.
 
 #include "cli/cli11.h"
 #include <chrono>
