@@ -350,6 +350,13 @@ time.sleep(30)
   wait_for "the handler's grandchild to be killed" 5 process_gone "$(cat "$dir/grandchild.pid")"
 }
 
+@test "handler: a --timeout below a millisecond is 1 ms, never none (man/ipcat.1, Durations)" {
+  spawn_server "$sock" --timeout 0.0001 --kill-after 0.0001 sh -c 'cat >/dev/null; exec sleep 30'
+  run --separate-stderr request --timeout 10 "$sock" '{}'
+  assert_equal "$status" 1
+  assert_json '.type == "HandlerTimeout" and .limit == 0.001'
+}
+
 @test "handler: one that ignores SIGTERM is killed (with its grandchild) after the grace period" {
   spawn_server "$sock" --timeout 0.5 --kill-after 0.5 "$HANDLERS/grandchild" "$dir/grandchild.pid" ignore-term
   run --separate-stderr request --timeout 10 "$sock" '{}'

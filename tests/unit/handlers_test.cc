@@ -16,7 +16,7 @@
 #include "ipc/server/handlers/exec_handler.h"
 #include "ipc/server/handlers/router_handler.h"
 #include "ipc/server/worker_loops.h"
-#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_reader.h"
 #include "serve_fixture.h"
 
 namespace {
