@@ -348,7 +348,10 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   }
   ipc::Server server(io, std::move(listener), connections, so, log);
   server.start();
-  log.info("listening", {{"address", server.listener().display()}, {"mode", a.echo ? "echo" : a.mode}, {"handler", what}});
+  log.info("listening", {{"address", server.listener().display()},
+                         {"mode", a.echo ? "echo" : a.mode},
+                         {"handler", what},
+                         {"threads", workers ? workers->size() : 0}});
   if (address.kind == ipc::Address::Kind::tcp && !so.authkey)
     log.warning("open_to_local_users", {{"address", server.listener().display()},
                                         {"reason", "TCP without --authkey-file: every local user can connect"}});
