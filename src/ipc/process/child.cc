@@ -99,7 +99,7 @@ void ensure_sigchld_default() {
   // An inherited SIG_IGN for SIGCHLD makes the kernel reap children itself, and
   // waitpid() then fails: restore the default once (spawns may come from several
   // threads: serve --threads; a static's initialisation runs exactly once).
-  static const bool done = [] {
+  static const bool k_reset = [] {
     struct sigaction old {};
     ::sigaction(SIGCHLD, nullptr, &old);
     if (old.sa_handler == SIG_IGN) {
@@ -109,7 +109,7 @@ void ensure_sigchld_default() {
     }
     return true;
   }();
-  (void)done;
+  (void)k_reset;
 }
 
 }  // namespace

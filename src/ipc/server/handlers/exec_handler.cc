@@ -48,7 +48,7 @@ Pipe pipe_or_overloaded() {
 /// to the server's loop with the reply.
 class ExecHandler::Run : public std::enable_shared_from_this<Run> {
  public:
-  Run(std::shared_ptr<ExecHandler> owner, asio::any_io_executor executor, Job job)
+  Run(std::shared_ptr<ExecHandler> owner, const asio::any_io_executor& executor, Job job)
       : m_owner(std::move(owner)),
         m_options(m_owner->m_options),
         m_main(m_owner->m_executor),
@@ -56,7 +56,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
         m_in(executor),
         m_out(executor),
         m_err(executor),
-        m_timer(std::move(executor)) {}
+        m_timer(executor) {}
 
   void start() {
     const ExecOptions& o = *m_options;
