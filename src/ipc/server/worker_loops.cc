@@ -49,10 +49,19 @@ WorkerLoops::~WorkerLoops() {
   }
 }
 
-boost::asio::any_io_executor WorkerLoops::next() {
-  Loop& loop = *m_loops[m_next];
-  m_next = (m_next + 1) % m_loops.size();
-  return loop.io.get_executor();
+std::size_t WorkerLoops::acquire() {
+  std::size_t best = m_next;
+  for (std::size_t k = 0; k < m_loops.size(); ++k) {
+    std::size_t i = (m_next + k) % m_loops.size();
+    if (m_loops[i]->runs < m_loops[best]->runs) best = i;
+  }
+  m_next = (best + 1) % m_loops.size();
+  ++m_loops[best]->runs;
+  return best;
+}
+
+void WorkerLoops::release(std::size_t index) noexcept {
+  if (index < m_loops.size() && m_loops[index]->runs > 0) --m_loops[index]->runs;
 }
 
 std::size_t WorkerLoops::cpus() {

@@ -9,7 +9,7 @@
 /// dozen events of its own (pipes, pidfd, timer): on one loop they queue behind
 /// each other, on N they run side by side on every core. A worker loop shares no
 /// state with the main loop: what it needs is posted to it, what it finds is
-/// posted back. Workers are assigned round-robin.
+/// posted back. A run goes to the loop with the fewest runs.
 ///
 /// The threads start with every signal blocked (signals are the main loop's), and
 /// the destructor stops and joins them; what was still queued on them is
@@ -33,8 +33,12 @@ class WorkerLoops {
   WorkerLoops(const WorkerLoops&) = delete;
   WorkerLoops& operator=(const WorkerLoops&) = delete;
 
-  /// The executor of the next loop, round-robin. Main-loop thread only.
-  boost::asio::any_io_executor next();
+  /// The loop with the fewest runs given out and not yet released (round-robin
+  /// among equals), counted as one more. Main-loop thread only.
+  std::size_t acquire();
+  /// A run of loop `index` is over. Main-loop thread only.
+  void release(std::size_t index) noexcept;
+  boost::asio::any_io_executor executor(std::size_t index) { return m_loops[index]->io.get_executor(); }
   std::size_t size() const noexcept { return m_loops.size(); }
 
   /// The number of CPUs this process may run on (sched_getaffinity), at least 1:
@@ -46,6 +50,7 @@ class WorkerLoops {
     boost::asio::io_context io{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
     std::thread thread;
+    std::size_t runs = 0;  // given out by acquire(), not yet released
   };
   std::vector<std::unique_ptr<Loop>> m_loops;
   std::size_t m_next = 0;

@@ -48,8 +48,9 @@ Pipe pipe_or_overloaded() {
 /// to the server's loop with the reply.
 class ExecHandler::Run : public std::enable_shared_from_this<Run> {
  public:
-  Run(std::shared_ptr<ExecHandler> owner, const asio::any_io_executor& executor, Job job)
+  Run(std::shared_ptr<ExecHandler> owner, const asio::any_io_executor& executor, std::size_t loop, Job job)
       : m_owner(std::move(owner)),
+        m_loop(loop),
         m_options(m_owner->m_options),
         m_main(m_owner->m_executor),
         m_job(std::move(job)),
@@ -280,7 +281,8 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     m_child.reset();
     asio::dispatch(m_main, [owner = std::move(m_owner), done = std::move(m_job.done), reply = std::move(reply),
                             outcome = std::move(m_outcome), why = std::move(m_not_started),
-                            connection = m_job.connection, request = m_job.request]() mutable {
+                            connection = m_job.connection, request = m_job.request, loop = m_loop]() mutable {
+      if (owner->m_workers) owner->m_workers->release(loop);
       if (!why.empty()) {
         owner->m_log_limiter.error(owner->m_log, "handler_not_started",
                                    {{"connection", connection}, {"request", request}, {"reason", why}});
@@ -292,6 +294,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
   }
 
   std::shared_ptr<ExecHandler> m_owner;  // moved to the server's loop by complete()
+  std::size_t m_loop;                    // which of the worker loops (WorkerLoops::acquire)
   std::shared_ptr<const ExecOptions> m_options;
   asio::any_io_executor m_main;
   Job m_job;
@@ -355,9 +358,10 @@ void ExecHandler::start(Job job) {
 }
 
 void ExecHandler::launch(Job job) {
-  asio::any_io_executor executor = m_workers ? m_workers->next() : m_executor;
+  const std::size_t loop = m_workers ? m_workers->acquire() : 0;
+  asio::any_io_executor executor = m_workers ? m_workers->executor(loop) : m_executor;
   const std::uint64_t connection = job.connection;
-  auto run = std::make_shared<Run>(shared_from_this(), executor, std::move(job));
+  auto run = std::make_shared<Run>(shared_from_this(), executor, loop, std::move(job));
   std::erase_if(m_runs, [](const RunRef& r) { return r.run.expired(); });
   m_runs.push_back(RunRef{run, executor, connection});
   // The only strong reference goes to the run's loop.
