@@ -139,6 +139,10 @@ IPCAT_INLINE const char* string_stop(const char* p, const char* begin, const cha
   return p;
 }
 
+/// Where Validator::passes_as_is() resumes at the first whitespace: a control
+/// byte, neither whitespace nor the start of any token, so the scan fails at once.
+constexpr char k_not_compact[] = "\x01";
+
 /// The kinds of the containers open at a point of the text, one bit a level
 /// (object or array): in place for the first 64 levels, so validating a line
 /// allocates nothing (and starting costs one store, not a cleared array).
@@ -186,11 +190,7 @@ class Validator {
 
   JsonCheck run() {
     JsonCheck result;
-    // A text that ends in '}' or ']' (every line of compact JSON containers) cannot
-    // run out before that last byte is taken, and only a close takes it: scanning
-    // it, most checks for the end go away (each is one compare per token).
-    bool closed = m_end != m_begin && (m_end[-1] == '}' || m_end[-1] == ']');
-    const char* end = closed ? parse<true>() : parse<false>();
+    const char* end = parse_text();
     if (end == nullptr) {
       if constexpr (Minify) m_out->resize(m_out_size);
       result.status = m_too_deep ? JsonCheck::Status::too_deep : JsonCheck::Status::invalid;
@@ -212,7 +212,23 @@ class Validator {
     return result;
   }
 
+  /// True when the text is valid, already compact and (Watch) has no member
+  /// `key`: what compact_lines() asks. It gives up at the first whitespace, and a
+  /// failure costs no message (the per-line path gives that).
+  bool passes_as_is() {
+    m_compact_only = true;
+    return parse_text() != nullptr && !m_spaced && !m_has_key;
+  }
+
  private:
+  const char* parse_text() {
+    // A text that ends in '}' or ']' (every line of compact JSON containers) cannot
+    // run out before that last byte is taken, and only a close takes it: scanning
+    // it, most checks for the end go away (each is one compare per token).
+    bool closed = m_end != m_begin && (m_end[-1] == '}' || m_end[-1] == ']');
+    return closed ? parse<true>() : parse<false>();
+  }
+
   /// Past the one value of the text, or nullptr. `Closed`: the text's last byte is
   /// '}' or ']', so that inside a container p is before the end until a close.
   template <bool Closed>
@@ -347,6 +363,10 @@ class Validator {
 
   template <bool Closed>
   const char* skip_ws_run(const char* p) {
+    // passes_as_is(): the text is not compact, which is all it needs to know. The
+    // scan goes on at a byte that is not whitespace and fits no token, so the
+    // very next test fails (fail_unexpected), as at any other unexpected byte.
+    if (m_compact_only) return k_not_compact;
     if constexpr (Minify) flush(p);
     m_spaced = true;
     while ((Closed || p != m_end) && is_ws(*p)) ++p;
@@ -443,6 +463,7 @@ class Validator {
   // The failure paths, out of the scanners' way: each returns nullptr.
   [[gnu::cold]] const char* fail(const char* p, const std::string& what) {
     m_failed_at = p;
+    if (m_compact_only) return nullptr;
     m_why = "at byte " + std::to_string(p - m_begin) + ": " + what;
     return nullptr;
   }
@@ -452,6 +473,7 @@ class Validator {
   }
 
   [[gnu::cold]] const char* fail_unexpected(const char* p, const char* expected) {
+    if (m_compact_only) return fail(p, {});
     if (p == m_end) return fail(p, std::string("unexpected end of text, expected ") + expected);
     auto c = static_cast<unsigned char>(*p);
     std::string got;
@@ -479,6 +501,7 @@ class Validator {
   std::string m_why;
   bool m_spaced = false;
   bool m_too_deep = false;
+  bool m_compact_only = false;  // passes_as_is(): no whitespace, no messages
 };
 
 // --- readers of validated text ------------------------------------------------
@@ -542,6 +565,32 @@ JsonCheck check_json(std::string_view text, std::size_t max_depth, std::string_v
 
 JsonCheck minify_json(std::string_view text, std::string& out, std::size_t max_depth) {
   return Validator<true>(text, &out, max_depth).run();
+}
+
+CompactRun compact_lines(std::string_view block, std::size_t max_line, std::size_t max_depth, std::string_view key) {
+  const char* const begin = block.data();
+  const char* const end = begin + block.size();
+  const char* p = begin;
+  CompactRun run;
+  while (p != end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (nl == nullptr) break;
+    std::string_view line(p, static_cast<std::size_t>(nl - p));
+    if (line.empty() || line.size() > max_line) break;
+    // Anything the decoder would trim (whitespace, '\r', and every other byte up
+    // to ' ', none of which starts or ends a valid text) or a byte-order mark
+    // (0xEF: no JSON text starts with it otherwise) is for the per-line path.
+    auto first = static_cast<unsigned char>(line.front());
+    auto last = static_cast<unsigned char>(line.back());
+    if (first <= ' ' || last <= ' ' || first == 0xEF) break;
+    bool passes = key.empty() ? Validator<false>(line, nullptr, max_depth).passes_as_is()
+                              : Validator<false, true>(line, nullptr, max_depth, key).passes_as_is();
+    if (!passes) break;
+    ++run.lines;
+    p = nl + 1;
+  }
+  run.bytes = static_cast<std::size_t>(p - begin);
+  return run;
 }
 
 std::string_view strip_bom(std::string_view text) noexcept {

@@ -10,6 +10,7 @@
 ///   check_json(text)            valid? already compact?        -> JsonCheck
 ///   check_json(text, depth, k)  the same, and is there a top-level member k?
 ///   minify_json(text, out)      the same, and appends the compact text to `out`
+///   compact_lines(bytes, ...)   the leading run of lines that pass as they are
 ///   top_level_member(json, key) the raw text of one member of a top-level object
 ///   json_string_value(token)    a string token decoded to UTF-8 ("\u00e9" -> "é")
 ///   pretty_json(json)           re-indented, every value byte-exact
@@ -56,6 +57,23 @@ JsonCheck check_json(std::string_view text, std::size_t max_depth, std::string_v
 /// whitespace to `out` (strings and numbers byte for byte). On failure `out` is
 /// left as it was.
 JsonCheck minify_json(std::string_view text, std::string& out, std::size_t max_depth = k_default_max_depth);
+
+/// A run of whole lines at the start of a buffer (compact_lines()).
+struct CompactRun {
+  std::size_t bytes = 0;  ///< its length, each line's '\n' included
+  std::size_t lines = 0;  ///< how many lines
+};
+
+/// Of `block` (unread bytes of a stream of JSON lines, line_decoder.h), the
+/// longest prefix of whole lines ('\n'-terminated) that each pass through
+/// unchanged: exactly what LineDecoder::next() would return (no surrounding
+/// whitespace or '\r', not blank, at most `max_line` bytes), no byte-order mark,
+/// one valid JSON text (check_json() within `max_depth`) already compact, and,
+/// when `key` is not empty, without a top-level member named `key`. Such a run
+/// can be sent on in one copy; the line after it (if any) is for the per-line
+/// path, which gives its verdict, error or compact form as for any line.
+CompactRun compact_lines(std::string_view block, std::size_t max_line, std::size_t max_depth,
+                         std::string_view key = {});
 
 /// `text` without a leading UTF-8 byte-order mark (EF BB BF), if it has one.
 std::string_view strip_bom(std::string_view text) noexcept;

@@ -39,6 +39,18 @@ class LineDecoder {
 
   /// Bytes buffered but not yet returned as lines.
   std::size_t buffered() const noexcept { return m_buf.size() - m_pos; }
+  /// Those bytes, raw (untrimmed, blank lines included), valid until the next
+  /// feed()/next()/skip(); empty once framing is lost. With skip(), a caller may
+  /// take whole lines straight from the buffer (json_text.h: compact_lines).
+  std::string_view unread() const noexcept {
+    return m_failed ? std::string_view() : std::string_view(m_buf).substr(m_pos);
+  }
+  /// Drops the first `n` bytes of unread(): whole lines with their '\n', the
+  /// same lines next() would have returned (or skipped, when blank).
+  void skip(std::size_t n) noexcept {
+    m_pos += n;
+    if (m_scan < m_pos) m_scan = m_pos;
+  }
   std::size_t max_line() const noexcept { return m_max_line; }
 
  private:
