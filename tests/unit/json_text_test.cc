@@ -188,6 +188,15 @@ TEST(JsonText, AgreesWithNlohmann) {
   }
 }
 
+// The echo handler's second pass over a validated line: minify_json's bytes.
+TEST(JsonText, StripJsonWhitespaceIsMinifyWithoutTheCheck) {
+  for (const char* t : {" { \"id\" : 12345678901234567890123 ,\t\"s\" : \"a b\\n\\\" c\" , \"a\":[ 1 ,\r\n 2 ] } ",
+                        "\xEF\xBB\xBF [1, \"\\\\\", \"x y\"]", "\"  \"", "1E2", " null ", "{\"a\" :{ \"b\": [ ] } }",
+                        "[\"\xc3\xa9 \\u00e9\", -0.5e+3 ]", "{\"\\\"\\\\\" : \" \\\\\"}"}) {
+    EXPECT_EQ(ipc::strip_json_whitespace(t), minified(t)) << t;
+  }
+}
+
 // --- compact_lines: the runs `ipcat request` sends (and prints) in one copy ---
 
 /// What a client makes of `input` fed `chunk` bytes at a time: each line the

@@ -593,6 +593,28 @@ CompactRun compact_lines(std::string_view block, std::size_t max_line, std::size
   return run;
 }
 
+std::string strip_json_whitespace(std::string_view json) {
+  json = strip_bom(json);  // as the validator drops one
+  std::string out;
+  out.reserve(json.size());
+  const char* p = json.data();
+  const char* const end = p + json.size();
+  const char* run = p;  // start of the bytes not yet copied
+  while (p != end) {
+    if (*p == '"') {
+      p = skip_string(p, end);
+    } else if (is_ws(*p)) {
+      out.append(run, static_cast<std::size_t>(p - run));
+      while (p != end && is_ws(*p)) ++p;
+      run = p;
+    } else {
+      ++p;
+    }
+  }
+  out.append(run, static_cast<std::size_t>(p - run));
+  return out;
+}
+
 std::string_view strip_bom(std::string_view text) noexcept {
   if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.remove_prefix(3);
   return text;

@@ -75,6 +75,11 @@ struct CompactRun {
 CompactRun compact_lines(std::string_view block, std::size_t max_line, std::size_t max_depth,
                          std::string_view key = {});
 
+/// `json` (valid: check_json() accepted it) in compact form without checking it
+/// again: minify_json()'s output (a leading byte-order mark and whitespace
+/// outside strings dropped, nothing else), at the cost of one plain scan.
+std::string strip_json_whitespace(std::string_view json);
+
 /// `text` without a leading UTF-8 byte-order mark (EF BB BF), if it has one.
 std::string_view strip_bom(std::string_view text) noexcept;
 
