@@ -129,9 +129,9 @@ class RequestWriter {
   /// A run of stdin lines that go out as they are (pipeline(): prepare_run):
   /// already compact, so appending them in one copy gives the bytes operator()
   /// would, line by line. Without --match and -vv only (they look at each line).
-  std::size_t run(std::string_view unread, std::size_t max_line, std::size_t& number, std::string& out) {
-    auto run = ipc::compact_lines(unread, max_line, m_args.max_depth);
-    out.append(unread.data(), run.bytes);
+  std::size_t run(std::string_view lines, std::size_t max_line, std::size_t& number, std::string& out) {
+    auto run = ipc::compact_lines(lines, max_line, m_args.max_depth);
+    out.append(lines.data(), run.bytes);
     number += run.lines;
     m_sent += run.lines;
     return run.bytes;
@@ -228,14 +228,14 @@ class ReplyReader {
   /// are valid, compact and without an "error" member, so each is a reply with
   /// verdict ok, printed as it is. Not the first line (it may be a challenge),
   /// not with --match, -vv, --raw or --pretty (they look at each line).
-  std::size_t run(std::string_view unread) {
+  std::size_t run(std::string_view lines) {
     if (m_lines == 0) return 0;
-    auto run = ipc::compact_lines(unread, m_args.max_line, m_args.max_depth, "error");
+    auto run = ipc::compact_lines(lines, m_args.max_line, m_args.max_depth, "error");
     if (run.lines == 0) return 0;
     m_lines += run.lines;
     m_count += run.lines;
     if (m_args.quiet) return run.bytes;
-    std::string_view text = unread.substr(0, run.bytes);
+    std::string_view text = lines.substr(0, run.bytes);
     if (text.size() >= k_direct_write) {
       // Big replies go out from the receive buffer, not copied first.
       flush_buffer();
@@ -334,10 +334,10 @@ int run_request(RequestArgs& a) {
       hooks.on_line = [&](std::string_view line) { replies(line); };
       // Runs of lines that pass as they are skip the per-line work (and copies).
       if (!matcher && a.verbose <= 1) {
-        hooks.prepare_run = [&](std::string_view unread, std::size_t max_line, std::size_t& number, std::string& out) {
-          return writer.run(unread, max_line, number, out);
+        hooks.prepare_run = [&](std::string_view lines, std::size_t max_line, std::size_t& number, std::string& out) {
+          return writer.run(lines, max_line, number, out);
         };
-        if (!a.raw && !a.pretty) hooks.on_run = [&](std::string_view unread) { return replies.run(unread); };
+        if (!a.raw && !a.pretty) hooks.on_run = [&](std::string_view lines) { return replies.run(lines); };
       }
       hooks.outstanding = [&]() -> std::size_t {
         if (matcher) return matcher->outstanding();

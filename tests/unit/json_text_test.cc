@@ -217,8 +217,8 @@ std::string send_all(std::string_view input, std::size_t chunk, bool runs, std::
     }
     for (;;) {
       if (runs) {
-        auto run = ipc::compact_lines(decoder.unread(), max_line, depth, key);
-        out.append(decoder.unread().substr(0, run.bytes));
+        auto run = ipc::compact_lines(decoder.whole_lines(), max_line, depth, key);
+        out.append(decoder.whole_lines().substr(0, run.bytes));
         decoder.skip(run.bytes);
         number += run.lines;
       }

@@ -64,7 +64,7 @@ struct CompactRun {
   std::size_t lines = 0;  ///< how many lines
 };
 
-/// Of `block` (unread bytes of a stream of JSON lines, line_decoder.h), the
+/// Of `block` (whole lines of a stream of JSON lines, LineDecoder::whole_lines()), the
 /// longest prefix of whole lines ('\n'-terminated) that each pass through
 /// unchanged: exactly what LineDecoder::next() would return (no surrounding
 /// whitespace or '\r', not blank, at most `max_line` bytes), no byte-order mark,
