@@ -181,7 +181,7 @@ class OpenContainers {
 ///     │       '[' ──────────────────► value ...
 ///     └─► scalar ──► after_value ──► ',' ──► key | value
 ///                        └──► '}' / ']' ──► after_value  (depth 0: done)
-template <bool Minify, bool Watch = false>
+template <bool Minify, bool Watch = false, bool AsIs = false>
 class Validator {
  public:
   Validator(std::string_view text, std::string* out, std::size_t max_depth, std::string_view key = {})
@@ -212,12 +212,13 @@ class Validator {
     return result;
   }
 
-  /// True when the text is valid, already compact and (Watch) has no member
-  /// `key`: what compact_lines() asks. It gives up at the first whitespace, and a
+  /// With `AsIs` (an instance of its own, so that check_json's code stays as it
+  /// is): true when the text is valid, already compact and (Watch) has no member
+  /// `key`, what compact_lines() asks. It gives up at the first whitespace, and a
   /// failure costs no message (the per-line path gives that).
   bool passes_as_is() {
-    m_compact_only = true;
-    return parse_text() != nullptr && !m_spaced && !m_has_key;
+    static_assert(AsIs && !Minify);
+    return parse_text() != nullptr && !m_has_key;
   }
 
  private:
@@ -366,7 +367,7 @@ class Validator {
     // passes_as_is(): the text is not compact, which is all it needs to know. The
     // scan goes on at a byte that is not whitespace and fits no token, so the
     // very next test fails (fail_unexpected), as at any other unexpected byte.
-    if (m_compact_only) return k_not_compact;
+    if constexpr (AsIs) return k_not_compact;
     if constexpr (Minify) flush(p);
     m_spaced = true;
     while ((Closed || p != m_end) && is_ws(*p)) ++p;
@@ -463,7 +464,7 @@ class Validator {
   // The failure paths, out of the scanners' way: each returns nullptr.
   [[gnu::cold]] const char* fail(const char* p, const std::string& what) {
     m_failed_at = p;
-    if (m_compact_only) return nullptr;
+    if constexpr (AsIs) return nullptr;
     m_why = "at byte " + std::to_string(p - m_begin) + ": " + what;
     return nullptr;
   }
@@ -473,7 +474,7 @@ class Validator {
   }
 
   [[gnu::cold]] const char* fail_unexpected(const char* p, const char* expected) {
-    if (m_compact_only) return fail(p, {});
+    if constexpr (AsIs) return fail(p, {});
     if (p == m_end) return fail(p, std::string("unexpected end of text, expected ") + expected);
     auto c = static_cast<unsigned char>(*p);
     std::string got;
@@ -501,7 +502,6 @@ class Validator {
   std::string m_why;
   bool m_spaced = false;
   bool m_too_deep = false;
-  bool m_compact_only = false;  // passes_as_is(): no whitespace, no messages
 };
 
 // --- readers of validated text ------------------------------------------------
@@ -583,8 +583,8 @@ CompactRun compact_lines(std::string_view block, std::size_t max_line, std::size
     auto first = static_cast<unsigned char>(line.front());
     auto last = static_cast<unsigned char>(line.back());
     if (first <= ' ' || last <= ' ' || first == 0xEF) break;
-    bool passes = key.empty() ? Validator<false>(line, nullptr, max_depth).passes_as_is()
-                              : Validator<false, true>(line, nullptr, max_depth, key).passes_as_is();
+    bool passes = key.empty() ? Validator<false, false, true>(line, nullptr, max_depth).passes_as_is()
+                              : Validator<false, true, true>(line, nullptr, max_depth, key).passes_as_is();
     if (!passes) break;
     ++run.lines;
     p = nl + 1;
