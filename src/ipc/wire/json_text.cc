@@ -150,22 +150,29 @@ class OpenContainers {
  public:
   /// Records the kind of the container at nesting `level` (0 = outermost). Levels
   /// are set in order: level n only once 0..n-1 are.
-  void set(std::size_t level, bool object) {
-    std::uint64_t* bits = &m_inline;
+  /// Inlined for the first 64 levels (every instance of the validator's loop
+  /// alike: left to the compiler, some called it for each container).
+  IPCAT_INLINE void set(std::size_t level, bool object) {
     if (level >= 64) {
-      std::size_t w = level / 64 - 1;
-      if (m_more.size() <= w) m_more.push_back(0);
-      bits = &m_more[w];
+      set_deep(level, object);
+      return;
     }
-    std::uint64_t mask = std::uint64_t{1} << (level % 64);
-    *bits = object ? (*bits | mask) : (*bits & ~mask);
+    std::uint64_t mask = std::uint64_t{1} << level;
+    m_inline = object ? (m_inline | mask) : (m_inline & ~mask);
   }
-  bool is_object(std::size_t level) const noexcept {
+  IPCAT_INLINE bool is_object(std::size_t level) const noexcept {
     std::uint64_t bits = level < 64 ? m_inline : m_more[level / 64 - 1];
     return (bits >> (level % 64) & 1U) != 0;
   }
 
  private:
+  [[gnu::noinline]] void set_deep(std::size_t level, bool object) {
+    std::size_t w = level / 64 - 1;
+    if (m_more.size() <= w) m_more.push_back(0);
+    std::uint64_t mask = std::uint64_t{1} << (level % 64);
+    m_more[w] = object ? (m_more[w] | mask) : (m_more[w] & ~mask);
+  }
+
   std::uint64_t m_inline = 0;
   std::vector<std::uint64_t> m_more;
 };
