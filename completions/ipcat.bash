@@ -9,7 +9,7 @@ _ipcat_options() {
   case $1 in
     serve)
       printf '%s ' -h --help --echo --mode --workers --max-queue --route --route-key \
-        --socket-mode --socket-group --max-line --max-depth --max-connections --max-handlers \
+        --socket-mode --socket-group --max-line --max-depth --max-connections --max-handlers --threads \
         --max-per-uid --max-connections-per-uid --max-pending --timeout --kill-after --max-output \
         --max-quoted --cancel-on-disconnect --idle-timeout --drain --allow-uid --allow-gid \
         --clear-env --pass-env --authkey-file --handshake-timeout --pidfile --ready-fd --log-format \
@@ -42,7 +42,7 @@ _ipcat_value_options() {
   case $1 in
     serve)
       printf '%s ' --mode --workers --max-queue --route --route-key --socket-mode \
-        --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid \
+        --socket-group --max-line --max-depth --max-connections --max-handlers --threads --max-per-uid \
         --max-connections-per-uid --max-pending --timeout --kill-after --max-output --max-quoted --idle-timeout \
         --drain --allow-uid --allow-gid --pass-env \
         --authkey-file --handshake-timeout --pidfile --ready-fd --log-format ;;

@@ -8,7 +8,7 @@ function __ipcat_value_options -a sub
     switch $sub
         case serve
             printf '%s\n' --mode --workers --max-queue --route --route-key --socket-mode \
-                --socket-group --max-line --max-depth --max-connections --max-handlers --max-per-uid \
+                --socket-group --max-line --max-depth --max-connections --max-handlers --threads --max-per-uid \
                 --max-connections-per-uid --max-pending --timeout --kill-after \
                 --max-output --max-quoted --idle-timeout --drain --allow-uid --allow-gid --pass-env \
                 --authkey-file --handshake-timeout --pidfile --ready-fd --log-format
@@ -136,6 +136,7 @@ __ipcat_option serve -l max-line -x -d 'Longest request line in bytes'
 __ipcat_option serve -l max-depth -x -d 'Deepest nesting of a request'
 __ipcat_option serve -l max-connections -x -d 'Connections served at once'
 __ipcat_option serve -l max-handlers -x -d 'Handler processes at once'
+__ipcat_option serve -l threads -x -d 'Threads that start and watch handler processes'
 __ipcat_option serve -l max-per-uid -x -d 'Requests in flight per peer uid (0: no limit)'
 __ipcat_option serve -l max-connections-per-uid -x -d 'Connections one peer uid may hold (0: no limit)'
 __ipcat_option serve -l max-pending -x -d 'Requests waiting on one connection before it stops reading'

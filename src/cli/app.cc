@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -78,14 +79,25 @@ void apply_option_rules(CLI::App& app) {
     // A vector option takes any number of values per occurrence by default, up to
     // the next option: `--allow-uid 1 SOCK` would take SOCK as a second uid.
     if (opt->get_expected_max() >= CLI::detail::expected_max_vector_size) opt->allow_extra_args(false);
-    bool duration = false;
-    for (const auto& name : opt->get_lnames()) duration = duration || is_duration_option(name);
-    if (duration && opt->get_type_name() != "SEC") {
-      opt->type_name("SEC");
-      opt->check(seconds_check());
-    }
     replace_number_checks(*opt);
   }
+}
+
+// The SEC option of add_seconds(): its check is its conversion, so the text is read
+// once, by Seconds::parse(), and a value it refuses gets CLI11's "OPTION: why".
+template <typename Target>
+CLI::Option* add_seconds_to(CLI::App& app, const std::string& names, Target& target, const std::string& help) {
+  CLI::Option* opt = app.add_option(names, CLI::callback_t([](const CLI::results_t&) { return true; }), help);
+  opt->type_name("SEC");
+  opt->check(CLI::Validator(
+      [&target](std::string& text) -> std::string {
+        std::optional<Seconds> value = Seconds::parse(text);
+        if (!value) return "must be a number of seconds from 0 to 1e9, not '" + text + "'";
+        target = *value;
+        return {};
+      },
+      ""));
+  return opt;
 }
 
 }  // namespace
@@ -132,29 +144,45 @@ std::optional<int> parse(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
-CLI::Validator seconds_check() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        double value = 0;
-        if (decimal_number(text) && CLI::detail::lexical_cast(text, value) && value >= 0 &&
-            value <= k_max_seconds)
-          return {};
-        return "must be a number of seconds from 0 to 1e9, not '" + text + "'";
-      },
-      "");
+std::optional<Seconds> Seconds::parse(const std::string& text) {
+  double value = 0;
+  if (decimal_number(text) && CLI::detail::lexical_cast(text, value) && value >= 0 && value <= k_max_seconds)
+    return Seconds(value);
+  return std::nullopt;
+}
+
+std::chrono::milliseconds Seconds::duration() const noexcept {
+  if (is_zero()) return std::chrono::milliseconds(0);
+  // Half a millisecond rounds up (chrono::round goes to even); chrono, not libm: the
+  // binary needs no libm.
+  auto ms = std::chrono::floor<std::chrono::milliseconds>(std::chrono::duration<double>(m_seconds) +
+                                                          std::chrono::duration<double, std::milli>(0.5));
+  return std::max(ms, std::chrono::milliseconds(1));
+}
+
+std::optional<std::chrono::milliseconds> Seconds::limit() const noexcept {
+  if (is_zero()) return std::nullopt;
+  return duration();
+}
+
+std::string Seconds::text() const {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", m_seconds);
+  return text;
+}
+
+CLI::Option* add_seconds(CLI::App& app, const std::string& names, Seconds& target, const std::string& help) {
+  return add_seconds_to(app, names, target, help)->default_str(target.text());
+}
+
+CLI::Option* add_seconds(CLI::App& app, const std::string& names, std::optional<Seconds>& target,
+                         const std::string& help) {
+  return add_seconds_to(app, names, target, help);
 }
 
 CLI::Validator count_check() { return number_check(0, "a whole number >= 0"); }
 
 CLI::Validator positive_check() { return number_check(1, "a whole number >= 1"); }
-
-bool is_duration_option(const std::string& long_name) {
-  for (const char* name : {"timeout", "idle-timeout", "drain", "wait", "backoff", "idle", "linger",
-                           "handshake-timeout", "kill-after"}) {
-    if (long_name == name) return true;
-  }
-  return false;
-}
 
 std::vector<std::string> body_words(CLI::App& app) {
   std::vector<std::string> words = app.remaining();

@@ -3,11 +3,13 @@
 /// and the rules every subcommand's options follow (man/ipcat.1, OPTIONS):
 ///   - a repeatable option takes exactly one value per occurrence, so it never
 ///     swallows the positional that follows it (`--allow-uid 1 SOCK`);
-///   - every duration (SEC) is read by one parser, seconds_check(), with one message;
-///   - number checks never print CLI11's 300-digit bounds.
-/// parse() applies these to whatever options a subcommand defined.
+///   - number checks never print CLI11's 300-digit bounds;
+///   - every duration (SEC) is a Seconds, added by add_seconds() and read by one
+///     parser, Seconds::parse(), with one message.
+/// parse() applies the first two to whatever options a subcommand defined.
 
 #include "cli/cli11.h"
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,19 +32,47 @@ std::unique_ptr<CLI::App> make_app(const std::string& name, const std::string& d
 /// command should stop now (0 after --help, 64 on a usage error), or nullopt to go on.
 std::optional<int> parse(CLI::App& app, int argc, char** argv);
 
-/// Checks a SEC option (man/ipcat.1, "Durations"): a decimal number of seconds from 0
-/// to 1e9, fractions and an exponent allowed ("0.5", "2", "1e3"). Refuses everything
-/// else (negative, nan, inf, hex, > 1e9) with one message. parse() adds it to every
-/// duration option (is_duration_option) that lacks it.
-CLI::Validator seconds_check();
+/// A SEC value (man/ipcat.1, "Durations"): a decimal number of seconds from 0 to 1e9,
+/// fractions and an exponent allowed ("0.5", "2", "1e3"). Every duration option of
+/// every subcommand holds one (add_seconds()), and all of them become time the same
+/// way, duration().
+class Seconds {
+ public:
+  constexpr Seconds() = default;
+  /// A default written in the code: `seconds` from 0 to 1e9.
+  explicit constexpr Seconds(double seconds) : m_seconds(seconds) {}
+
+  /// `text` as a SEC, or nullopt for anything else (negative, nan, inf, hex, a sign,
+  /// a unit, > 1e9): the one parser of every SEC option.
+  static std::optional<Seconds> parse(const std::string& text);
+
+  /// 0 was given: for a limit (--timeout, --idle-timeout, --drain, ...) no limit, for
+  /// a wait (-w, --wait) do not wait.
+  constexpr bool is_zero() const noexcept { return m_seconds == 0; }
+  /// As milliseconds, to the nearest (a half rounds up); never 0 unless is_zero(), so
+  /// a time asked for is never "none" (0.0001 is 1 ms).
+  std::chrono::milliseconds duration() const noexcept;
+  /// A limit: nullopt (none) when is_zero(), else duration().
+  std::optional<std::chrono::milliseconds> limit() const noexcept;
+  /// As --help shows a default ("30", "0.5").
+  std::string text() const;
+
+ private:
+  double m_seconds = 0;
+};
+
+/// Adds the SEC option `names` ("--timeout", "-w,--wait") to `app`, bound to `target`.
+/// Seconds::parse() reads its text, once: what it refuses is a usage error (exit 64),
+/// "OPTION: must be a number of seconds from 0 to 1e9, not 'TEXT'". The value `target`
+/// holds is the default --help shows; an optional target stays nullopt until given.
+CLI::Option* add_seconds(CLI::App& app, const std::string& names, Seconds& target, const std::string& help);
+CLI::Option* add_seconds(CLI::App& app, const std::string& names, std::optional<Seconds>& target,
+                         const std::string& help);
 
 /// Checks a count: a whole decimal number >= 0 (for limits where 0 means none).
 CLI::Validator count_check();
 /// Checks a count that must be at least 1.
 CLI::Validator positive_check();
-
-/// Whether the option named `long_name` ("timeout", no dashes) is a duration.
-bool is_duration_option(const std::string& long_name);
 
 /// The BODY/ITEM words of request, notify, connect and fifo-send: what CLI11 left
 /// over (the subcommand calls allow_extras() and has no BODY option, because CLI11

@@ -18,7 +18,6 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/options.h"
 #include "ipc/wire/auth.h"
 #include "ipc/client/client.h"
 #include "ipc/base/error.h"
@@ -39,12 +38,12 @@ using Clock = std::chrono::steady_clock;
 struct ConnectArgs {
   std::string address;
   std::vector<std::string> words;
-  double timeout = 5;
+  Seconds timeout{5};
   int retries = 3;
-  double backoff = 0.5;
+  Seconds backoff{0.5};
   std::size_t count = 0;
-  double idle = 0;
-  std::optional<double> linger;
+  Seconds idle{0};
+  std::optional<Seconds> linger;
   bool timestamps = false;
   bool pretty = false;
   int verbose = 0;
@@ -96,7 +95,7 @@ class Session {
   int loop(const std::optional<std::string>& body) {
     if (::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO)) m_editor.emplace("> ");
     if (body) send_line(*body, 0);
-    std::optional<std::chrono::milliseconds> idle = limit_option(m_args.idle, "--idle");
+    std::optional<std::chrono::milliseconds> idle = m_args.idle.limit();
     std::optional<Clock::time_point> linger_at;
     auto last_traffic = Clock::now();
     bool input_open = true;
@@ -105,7 +104,7 @@ class Session {
       if (take_server_lines()) return m_status;
       flush();
       if (!input_open && m_to_server.empty() && m_args.linger && !linger_at)
-        linger_at = Clock::now() + seconds_option(*m_args.linger, "--linger");
+        linger_at = Clock::now() + m_args.linger->duration();
       auto now = Clock::now();
       std::optional<Clock::time_point> wake;
       if (idle) wake = last_traffic + *idle;
@@ -255,16 +254,13 @@ class Session {
 };
 
 int run(ConnectArgs& a) {
-  ipc::Deadline deadline = ipc::Deadline::after(limit_option(a.timeout, "--timeout"));
-  // Checked before connecting: a bad value is a usage error, not a late surprise.
-  if (a.linger) seconds_option(*a.linger, "--linger");
-  limit_option(a.idle, "--idle");
+  ipc::Deadline deadline = ipc::Deadline::after(a.timeout.limit());
   std::optional<std::string> body;
   if (!a.words.empty()) body = ipc::body_from_words(a.words, a.max_depth);
   ipc::Address address = ipc::client_address(a.address);
   ipc::ConnectOptions co;
   co.retries = a.retries;
-  co.backoff = seconds_option(a.backoff, "--backoff");
+  co.backoff = a.backoff.duration();
   if (a.verbose > 0) {
     co.on_retry = [&](const std::string& why, std::chrono::milliseconds wait) {
       report(k_name, address.display() + ": " + why + "; retrying in " + ipc::duration_text(wait));
@@ -287,15 +283,15 @@ int run_command(int argc, char** argv) {
                       "Usage: ipcat connect [OPTIONS] ADDRESS [BODY | ITEM...]");
   app->add_option("address", a.address, "Server address: PATH, unix:PATH, @name, tcp:HOST:PORT")->required();
   app->allow_extras();
-  app->add_option("--timeout", a.timeout, "Seconds for connecting (and the handshake); 0 = none")->default_val(a.timeout);
+  add_seconds(*app, "--timeout", a.timeout, "Seconds for connecting (and the handshake); 0 = none");
   app->add_option("--retries", a.retries, "Connect retries while the server is not there yet")
       ->default_val(a.retries)
       ->check(count_check());
-  app->add_option("--backoff", a.backoff, "Seconds before the first retry (doubling)")->default_val(a.backoff);
+  add_seconds(*app, "--backoff", a.backoff, "Seconds before the first retry (doubling)");
   app->add_option("--authkey-file", a.authkey_file, "Authenticate with the HMAC-SHA256 handshake using this key (mode 0600)");
   app->add_option("-n,--count", a.count, "End after N lines received")->check(positive_check());
-  app->add_option("--idle", a.idle, "End after SEC without traffic either way; 0 = never")->default_val(a.idle);
-  app->add_option("--linger", a.linger, "After stdin's end, end within SEC (default: when the server closes)");
+  add_seconds(*app, "--idle", a.idle, "End after SEC without traffic either way; 0 = never");
+  add_seconds(*app, "--linger", a.linger, "After stdin's end, end within SEC (default: when the server closes)");
   app->add_flag("--timestamps", a.timestamps, "Prefix each line received with its UTC time");
   app->add_flag("-p,--pretty", a.pretty, "Indent what the server sends");
   app->add_option("--max-line", a.max_line, "Longest line accepted from the server, in bytes")

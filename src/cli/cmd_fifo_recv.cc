@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <optional>
 #include <string>
@@ -67,7 +68,7 @@ struct Options {
   std::string path;
   std::size_t count = 1;
   bool follow = false;
-  std::optional<double> timeout_seconds;
+  std::optional<Seconds> timeout;
   bool raw = false;
   bool quiet = false;
   std::string mode = "0600";
@@ -123,11 +124,9 @@ int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& re
   Output out(stop);
   std::size_t printed = 0;
   std::size_t skipped = 0;
-  const bool timed = o.timeout_seconds && *o.timeout_seconds > 0;
-  auto idle_deadline = [&] {
-    // A limit: 0 is none, as without --timeout (man/ipcat.1, "Durations").
-    return timed ? ipc::Deadline::after_seconds(*o.timeout_seconds) : ipc::Deadline::never();
-  };
+  // A limit: 0 is none, as without --timeout (man/ipcat.1, "Durations").
+  const std::optional<std::chrono::milliseconds> limit = o.timeout ? o.timeout->limit() : std::nullopt;
+  auto idle_deadline = [&] { return ipc::Deadline::after(limit); };
   ipc::Deadline deadline = idle_deadline();
   int status = k_ok;
   while (o.follow || printed < o.count) {
@@ -147,10 +146,7 @@ int receive(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& re
              o.path + ": skipped invalid line " + std::to_string(event.line) + ": " + event.why);
     } else if (event.kind == Kind::timeout) {
       if (!o.follow || printed == 0) {
-        std::string message =
-            o.path + ": timed out: no message within " +
-                              ipc::duration_text(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  std::chrono::duration<double>(*o.timeout_seconds)));
+        std::string message = o.path + ": timed out: no message within " + ipc::duration_text(*limit);
         if (!o.follow)
           message +=
               " (printed " + std::to_string(printed) + " of " + std::to_string(o.count) + ")";
@@ -181,10 +177,7 @@ int cmd_fifo_recv(int argc, char** argv) {
                     ->type_name("N");
   app->add_flag("--follow", o.follow, "Print every message until interrupted, across writers")
       ->excludes(count);
-  app->add_option("--timeout", o.timeout_seconds,
-                  "Stop when no message arrived for SEC seconds (exit 75)")
-      ->check(seconds_check())
-      ->type_name("SEC");
+  add_seconds(*app, "--timeout", o.timeout, "Stop when no message arrived for SEC seconds (exit 75)");
   app->add_flag("-r,--raw", o.raw, "Print a string message as its bare text");
   app->add_flag("-q,--quiet", o.quiet, "Print nothing, not even errors: the exit status tells");
   app->add_option("--mode", o.mode, "Mode of a FIFO this command creates (octal; default 0600)")

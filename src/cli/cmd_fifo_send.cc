@@ -67,7 +67,7 @@ struct Options {
   std::string path;
   std::vector<std::string> words;
   std::string mode = "0600";
-  std::optional<double> wait_seconds;
+  std::optional<Seconds> wait;
   bool allow_large = false;
   bool remove = false;
   bool quiet = false;
@@ -96,7 +96,7 @@ int send(const Options& o, const ipc::StopSignals& stop, ipc::FifoRemover& remov
   if (o.remove && fifo.created) remover = ipc::FifoRemover(o.path, fifo.id);
   // --wait is a wait: 0 does not wait, as without it (man/ipcat.1, "Durations").
   std::optional<ipc::Deadline> wait;  // none: do not wait for a reader
-  if (o.wait_seconds && *o.wait_seconds > 0) wait = ipc::Deadline::after_seconds(*o.wait_seconds);
+  if (o.wait && !o.wait->is_zero()) wait = ipc::Deadline(o.wait->duration());
   ipc::FifoWriter writer(ipc::open_fifo_writer(o.path, wait, &stop, mode), o.path, writer_options, &stop);
   if (message) {
     writer.send(*message);
@@ -120,9 +120,7 @@ int cmd_fifo_send(int argc, char** argv) {
   app->allow_extras();
   app->add_option("--mode", o.mode, "Mode of a FIFO this command creates (octal; default 0600)")
       ->type_name("OCTAL");
-  app->add_option("--wait", o.wait_seconds, "With no reader yet, wait up to SEC seconds for one")
-      ->check(seconds_check())
-      ->type_name("SEC");
+  add_seconds(*app, "--wait", o.wait, "With no reader yet, wait up to SEC seconds for one");
   app->add_flag("--allow-large", o.allow_large,
                 "Send messages larger than PIPE_BUF (4096 bytes), not atomic");
   app->add_flag("--remove", o.remove, "Remove the FIFO at exit if this command created it");

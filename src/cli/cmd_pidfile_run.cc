@@ -11,7 +11,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
@@ -78,7 +77,7 @@ class Formatter : public HelpFormatter {
 };
 
 struct Options {
-  std::optional<double> wait_seconds;
+  std::optional<Seconds> wait;
   int conflict_exit_code = k_temp_fail;
   bool exec = false;
   bool quiet = false;
@@ -110,11 +109,10 @@ std::optional<int> split_positionals(std::vector<std::string> rest, Options& o) 
   return std::nullopt;
 }
 
-// -w SEC: a wait, so 0 does not wait (flock -w 0); seconds_check() caps it at 1e9.
+// -w SEC: a wait, so 0 does not wait (flock -w 0; man/ipcat.1, "Durations").
 std::chrono::milliseconds lock_wait(const Options& o) {
-  if (!o.wait_seconds || *o.wait_seconds == 0) return ipc::Pidfile::k_no_wait;
-  auto ms = std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(*o.wait_seconds));
-  return std::max(ms, std::chrono::milliseconds(1));
+  if (!o.wait || o.wait->is_zero()) return ipc::Pidfile::k_no_wait;
+  return o.wait->duration();
 }
 
 constexpr int k_forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -228,9 +226,7 @@ int cmd_pidfile_run(int argc, char** argv) {
   using namespace pidfile_run_detail;  // this file's own helpers
   Options o;
   auto app = make_app(k_name, k_description);
-  app->add_option("-w,--wait", o.wait_seconds, "Wait up to SEC seconds for the lock (0: do not wait)")
-      ->type_name("SEC")
-      ->check(seconds_check());
+  add_seconds(*app, "-w,--wait", o.wait, "Wait up to SEC seconds for the lock (0: do not wait)");
   app->add_option("-E,--conflict-exit-code", o.conflict_exit_code,
                   "Exit status when the lock is held (default 75)")
       ->type_name("N")

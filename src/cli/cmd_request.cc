@@ -15,7 +15,6 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
-#include "cli/options.h"
 #include "ipc/net/address.h"
 #include "ipc/wire/auth.h"
 #include "ipc/client/client.h"
@@ -37,9 +36,9 @@ using Clock = std::chrono::steady_clock;
 struct RequestArgs {
   std::string address;
   std::vector<std::string> words;
-  double timeout = 5;
+  Seconds timeout{5};
   int retries = 3;
-  double backoff = 0.5;
+  Seconds backoff{0.5};
   bool pretty = false;
   bool raw = false;
   int verbose = 0;
@@ -55,14 +54,13 @@ void add_options(CLI::App& app, RequestArgs& a, bool reads_replies) {
   // BODY and ITEMs are taken from what CLI11 leaves over (see run_command): as an
   // option, CLI11 would split a '[1,2]' BODY into list items.
   app.allow_extras();
-  app.add_option("--timeout", a.timeout,
-                 reads_replies ? "Seconds: the whole command with a BODY; each wait for a reply with stdin; 0 = none"
-                               : "Seconds for the whole command; 0 = none")
-      ->default_val(a.timeout);
+  add_seconds(app, "--timeout", a.timeout,
+              reads_replies ? "Seconds: the whole command with a BODY; each wait for a reply with stdin; 0 = none"
+                            : "Seconds for the whole command; 0 = none");
   app.add_option("--retries", a.retries, "Connect retries while the server is not there yet")
       ->default_val(a.retries)
       ->check(count_check());
-  app.add_option("--backoff", a.backoff, "Seconds before the first retry (doubling)")->default_val(a.backoff);
+  add_seconds(app, "--backoff", a.backoff, "Seconds before the first retry (doubling)");
   app.add_option("--authkey-file", a.authkey_file, "Authenticate with the HMAC-SHA256 handshake using this key (mode 0600)");
   app.add_option("--max-depth", a.max_depth, "Deepest nesting accepted in requests and replies")
       ->default_val(a.max_depth)
@@ -78,8 +76,6 @@ void add_options(CLI::App& app, RequestArgs& a, bool reads_replies) {
   add_verbosity(app, a.verbose, a.quiet);
 }
 
-/// --timeout as a limit: nullopt for 0 (none).
-std::optional<std::chrono::milliseconds> timeout_limit(double seconds) { return limit_option(seconds, "--timeout"); }
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -91,7 +87,7 @@ ipc::ClientConnection connect(const std::string& name, const RequestArgs& a, con
   ipc::Address address = ipc::client_address(a.address);
   ipc::ConnectOptions co;
   co.retries = a.retries;
-  co.backoff = seconds_option(a.backoff, "--backoff");
+  co.backoff = a.backoff.duration();
   if (a.verbose > 0) {
     co.on_retry = [&](const std::string& why, std::chrono::milliseconds wait) {
       say(name, address.display() + ": " + why + "; retrying in " + ipc::duration_text(wait));
@@ -321,7 +317,7 @@ class ReplyReader {
 
 int run_request(RequestArgs& a) {
   const std::string name = "request";
-  auto limit = timeout_limit(a.timeout);
+  auto limit = a.timeout.limit();
   ipc::Deadline deadline = ipc::Deadline::after(limit);
   std::optional<std::string> body;
   if (!a.words.empty()) body = ipc::body_from_words(a.words, a.max_depth);
@@ -428,7 +424,7 @@ void check_refusal(const std::string& name, ipc::ClientConnection& conn, const R
 
 int run_notify(RequestArgs& a) {
   const std::string name = "notify";
-  ipc::Deadline deadline = ipc::Deadline::after(timeout_limit(a.timeout));
+  ipc::Deadline deadline = ipc::Deadline::after(a.timeout.limit());
   std::optional<std::string> body;
   if (!a.words.empty()) body = ipc::body_from_words(a.words, a.max_depth);
   auto conn = connect(name, a, deadline);

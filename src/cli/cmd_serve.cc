@@ -25,6 +25,7 @@
 #include "ipc/process/environment.h"
 #include "ipc/base/error.h"
 #include "ipc/server/handlers/exec_handler.h"
+#include "ipc/server/worker_loops.h"
 #include "ipc/net/listener.h"
 #include "ipc/server/log.h"
 #include "ipc/wire/auth.h"
@@ -51,17 +52,18 @@ struct ServeArgs {
   std::string socket_mode = "0600";
   std::string socket_group;
   std::size_t max_handlers = 16;
-  double timeout = 30;
+  Seconds timeout{30};
   std::size_t max_output = 1024 * 1024;
-  double idle_timeout = 0;
-  double drain = 10;
-  double handshake_timeout = 5;
-  double kill_after = 2;
+  Seconds idle_timeout{0};
+  Seconds drain{10};
+  Seconds handshake_timeout{5};
+  Seconds kill_after{2};
   std::vector<std::string> allow_uid, allow_gid;
   bool clear_env = false;
   std::vector<std::string> pass_env;
   std::string mode = "request";
   std::size_t workers = 0;  // 0: one per CPU
+  int threads = -1;         // -1: one per CPU
   std::size_t max_queue = 1024;
   std::vector<std::string> routes;
   std::string route_key = "method";
@@ -83,6 +85,9 @@ void add_options(CLI::App& app, ServeArgs& a) {
       ->check(CLI::IsMember({"request", "connection", "pool"}))
       ->default_val("request");
   app.add_option("--workers", a.workers, "Pool mode: number of worker processes (default: one per CPU)");
+  app.add_option("--threads", a.threads,
+                 "Request mode: threads that start and watch handler processes (default: one per CPU; 0: all on the event loop)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--max-queue", a.max_queue, "Pool mode: requests waiting for a worker; beyond it: Overloaded")
       ->default_val(a.max_queue)
       ->check(positive_check());
@@ -114,10 +119,8 @@ void add_options(CLI::App& app, ServeArgs& a) {
   app.add_option("--max-handlers", a.max_handlers, "Handler processes at once; further requests queue")
       ->default_val(a.max_handlers)
       ->check(positive_check());
-  app.add_option("--timeout", a.timeout, "Seconds a handler may run; then TERM to its group, KILL --kill-after later (0: no limit)")
-      ->default_val(a.timeout);
-  app.add_option("--kill-after", a.kill_after, "Seconds from a handler's TERM to its KILL (0: KILL at once)")
-      ->default_val(a.kill_after);
+  add_seconds(app, "--timeout", a.timeout, "Seconds a handler may run; then TERM to its group, KILL --kill-after later (0: no limit)");
+  add_seconds(app, "--kill-after", a.kill_after, "Seconds from a handler's TERM to its KILL (0: KILL at once)");
   app.add_option("--max-output", a.max_output, "Largest handler reply in bytes; larger: BadHandlerOutput")
       ->default_val(a.max_output)
       ->check(positive_check());
@@ -127,17 +130,15 @@ void add_options(CLI::App& app, ServeArgs& a) {
       ->check(count_check());
   app.add_flag("--cancel-on-disconnect", a.server.cancel_on_disconnect,
                "Stop (SIGTERM) the handlers of a client that closed its socket; default: they run to completion");
-  app.add_option("--idle-timeout", a.idle_timeout, "Close connections idle this many seconds (0: never)")
-      ->default_val(a.idle_timeout);
-  app.add_option("--drain", a.drain, "On SIGTERM/SIGINT, seconds in-flight requests get to finish (0: no limit)")
-      ->default_val(a.drain);
+  add_seconds(app, "--idle-timeout", a.idle_timeout, "Close connections idle this many seconds (0: never)");
+  add_seconds(app, "--drain", a.drain, "On SIGTERM/SIGINT, seconds in-flight requests get to finish (0: no limit)");
   app.add_option("--allow-uid", a.allow_uid, "Only peers with this uid (name or number; repeatable)");
   app.add_option("--allow-gid", a.allow_gid, "Only peers with this gid (name or number; repeatable)");
   app.add_flag("--clear-env", a.clear_env, "Handlers get only the variables named by --pass-env (plus UCSPI ones)");
   app.add_option("--pass-env", a.pass_env, "With --clear-env: keep this variable (repeatable)");
   app.add_option("--authkey-file", a.authkey_file, "Require the HMAC-SHA256 challenge-response handshake with this key (mode 0600)");
-  app.add_option("--handshake-timeout", a.handshake_timeout, "Seconds a client has to pass the handshake; then close (0: no limit)")
-      ->default_val(a.handshake_timeout);
+  add_seconds(app, "--handshake-timeout", a.handshake_timeout,
+              "Seconds a client has to pass the handshake; then close (0: no limit)");
   app.add_option("--pidfile", a.pidfile, "Hold a flock'd pidfile with our pid while running (exit 75 if held)");
   app.add_option("--ready-fd", a.ready_fd, "Write a newline to fd N and close it once listening (s6 readiness)");
   app.add_option("--log-format", a.log_format, "Log lines on stderr as text or json")
@@ -169,7 +170,8 @@ std::vector<std::string> split_words(const std::string& text) {
 /// The handler for one command line in request or pool mode.
 std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const ServeArgs& a,
                                            const std::vector<std::string>& argv, const std::string& name,
-                                           const ipc::Log& log, std::vector<std::shared_ptr<ipc::PoolHandler>>& pools) {
+                                           const ipc::Log& log, std::vector<std::shared_ptr<ipc::PoolHandler>>& pools,
+                                           std::shared_ptr<ipc::WorkerLoops>& workers) {
   // Resolve once, at start: a missing handler is reported now, not per request.
   std::string executable = ipc::find_executable(argv.front());
   auto env = ipc::handler_environment(a.clear_env, a.pass_env);
@@ -180,8 +182,8 @@ std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const Se
     po.env = std::move(env);
     po.workers = a.workers > 0 ? a.workers : std::max(1u, std::thread::hardware_concurrency());
     po.max_queue = a.max_queue;
-    po.timeout = seconds_option(a.timeout, "--timeout");
-    po.kill_grace = seconds_option(a.kill_after, "--kill-after");
+    po.timeout = a.timeout.duration();
+    po.kill_grace = a.kill_after.duration();
     po.max_output = a.max_output;
     po.max_quoted = a.server.max_quoted;
     po.name = name;
@@ -195,11 +197,16 @@ std::shared_ptr<ipc::Handler> line_handler(boost::asio::io_context& io, const Se
   eo.argv = argv;
   eo.env = std::move(env);
   eo.max_handlers = a.max_handlers;
-  eo.timeout = seconds_option(a.timeout, "--timeout");
-  eo.kill_grace = seconds_option(a.kill_after, "--kill-after");
+  eo.timeout = a.timeout.duration();
+  eo.kill_grace = a.kill_after.duration();
   eo.max_output = a.max_output;
   eo.max_quoted = a.server.max_quoted;
-  return std::make_shared<ipc::ExecHandler>(io.get_executor(), std::move(eo), log);
+  // One set of worker threads for all the routes' handlers, started with the first.
+  // More threads than handler slots would only sit idle.
+  const std::size_t threads = std::min(a.threads < 0 ? ipc::WorkerLoops::cpus() : static_cast<std::size_t>(a.threads),
+                                       a.max_handlers);
+  if (!workers && threads > 0) workers = std::make_shared<ipc::WorkerLoops>(threads);
+  return std::make_shared<ipc::ExecHandler>(io.get_executor(), std::move(eo), log, workers);
 }
 
 bool is_loopback(const std::string& host) {
@@ -282,13 +289,16 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   if (!a.socket_group.empty()) listen.group = gid_option(a.socket_group, "--socket-group");
 
   ipc::ServerOptions so = a.server;
-  so.idle_timeout = seconds_option(a.idle_timeout, "--idle-timeout");
-  so.drain = seconds_option(a.drain, "--drain");
-  so.handshake_timeout = seconds_option(a.handshake_timeout, "--handshake-timeout");
+  so.idle_timeout = a.idle_timeout.duration();
+  so.drain = a.drain.duration();
+  so.handshake_timeout = a.handshake_timeout.duration();
   for (const auto& u : a.allow_uid) so.allow_uids.push_back(uid_option(u, "--allow-uid"));
   for (const auto& g : a.allow_gid) so.allow_gids.push_back(gid_option(g, "--allow-gid"));
   so.authkey = std::move(authkey);
 
+  // Worker threads of the exec handlers (--threads): declared after the loop, so
+  // they are stopped and joined before it goes.
+  std::shared_ptr<ipc::WorkerLoops> workers;
   std::vector<std::shared_ptr<ipc::PoolHandler>> pools;  // SIGHUP replaces their workers
   std::shared_ptr<ipc::Handler> handler;
   std::shared_ptr<ipc::StreamHandler> stream;
@@ -306,7 +316,7 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
         throw ipc::Error(ipc::ErrorKind::usage, "--route " + r + ": expected NAME=COMMAND");
       std::string name = r.substr(0, eq);
       if (routes.count(name) != 0) throw ipc::Error(ipc::ErrorKind::usage, "--route " + name + ": given twice");
-      routes.emplace(name, line_handler(io, a, words, name, log, pools));
+      routes.emplace(name, line_handler(io, a, words, name, log, pools, workers));
       route_names.push_back(name);
       what += (what.empty() ? "" : ",") + name;
     }
@@ -318,13 +328,13 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
     st.argv = handler_argv;
     st.env = ipc::handler_environment(a.clear_env, a.pass_env);
     st.max_handlers = a.max_handlers;
-    st.timeout = seconds_option(a.timeout, "--timeout");
-    st.kill_grace = seconds_option(a.kill_after, "--kill-after");
+    st.timeout = a.timeout.duration();
+    st.kill_grace = a.kill_after.duration();
     st.idle_timeout = so.idle_timeout;
     stream = std::make_shared<ipc::StreamHandler>(io.get_executor(), std::move(st), log);
     what = handler_argv.front();
   } else {
-    handler = line_handler(io, a, handler_argv, "", log, pools);
+    handler = line_handler(io, a, handler_argv, "", log, pools, workers);
     what = handler_argv.front();
   }
 
@@ -338,7 +348,10 @@ int run(ServeArgs& a, const std::vector<std::string>& handler_argv) {
   }
   ipc::Server server(io, std::move(listener), connections, so, log);
   server.start();
-  log.info("listening", {{"address", server.listener().display()}, {"mode", a.echo ? "echo" : a.mode}, {"handler", what}});
+  log.info("listening", {{"address", server.listener().display()},
+                         {"mode", a.echo ? "echo" : a.mode},
+                         {"handler", what},
+                         {"threads", workers ? workers->size() : 0}});
   if (address.kind == ipc::Address::Kind::tcp && !so.authkey)
     log.warning("open_to_local_users", {{"address", server.listener().display()},
                                         {"reason", "TCP without --authkey-file: every local user can connect"}});

@@ -13,20 +13,11 @@ bats_load_library bats-file
 : "${IPCAT_IMAGE_ROOTFS:?set by scripts/container-test: the mounted root file system of the image}"
 : "${IPCAT_IMAGE_CONFIG:?set by scripts/container-test: podman image inspect output}"
 
-# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds; fails
-# after SECONDS (as in tests/e2e/test_helper.bash).
-wait_for() {
-  local what=$1 seconds=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      echo "timed out after ${seconds}s waiting for: $what" >&2
-      return 1
-    fi
-    sleep 0.02
-  done
-}
+# wait_for DESCRIPTION SECONDS COMMAND...: the e2e suites' own (tests/e2e/wait_for.bash).
+# test_helper.bash itself is not loaded: it wants IPCAT, a binary on the host, and
+# these tests run the image's.
+# shellcheck source=tests/e2e/wait_for.bash
+source "${BASH_SOURCE[0]%/*}/../e2e/wait_for.bash"
 
 # image_config FILTER: jq FILTER applied to the image's configuration (.Config).
 image_config() {

@@ -33,11 +33,11 @@ load test_helper
   # OPTION, and the arguments that make the rest of the command line valid.
   local cmds=("fifo-recv --timeout" "fifo-send --wait" "pidfile-run --wait" "pidfile-run -w"
     "serve --timeout" "serve --idle-timeout" "serve --drain" "serve --handshake-timeout" "serve --kill-after"
-    "request --timeout" "request --backoff" "notify --timeout" "notify --backoff")
+    "request --timeout" "request --backoff" "notify --timeout" "notify --backoff"
+    "connect --timeout" "connect --backoff" "connect --idle" "connect --linger" "tap --drain")
   local cmd sub option bad good listed
-  # The list is every SEC option the subcommands' --help shows (connect's and tap's
-  # take other arguments first, and have tests of their own), so a new one is not missed.
-  for sub in fifo-recv fifo-send pidfile-run serve request notify; do
+  # The list is every SEC option the subcommands' --help shows, so a new one is not missed.
+  for sub in fifo-recv fifo-send pidfile-run serve request notify connect tap; do
     for option in $("$IPCAT" "$sub" --help | sed -nE 's/^  (-[a-z], ?)?(--[a-z-]+) SEC.*/\2/p'); do
       listed=0
       for cmd in "${cmds[@]}"; do [[ $cmd == "$sub $option" ]] && listed=1; done
@@ -47,7 +47,7 @@ load test_helper
   for cmd in "${cmds[@]}"; do
     sub=${cmd%% *} option=${cmd#* }
     [[ $option == -w ]] && long=--wait || long=$option
-    for bad in nan inf -inf -1 -0.5 1e10 1000000001 0x10 '' 1s; do
+    for bad in nan inf -inf -1 -0.5 -0 +1 ' 1' 1e10 1000000001 1e400 99999999999999999999 0x10 '' . 1e 1e+ 1,5 1s; do
       run --separate-stderr timeout 10 "$IPCAT" $cmd "$bad" "$BATS_TEST_TMPDIR/x" true
       assert_equal "$status" 64
       assert_equal "$stderr" "ipcat: $sub: $long: must be a number of seconds from 0 to 1e9, not '$bad' (see 'ipcat $sub --help')"
@@ -56,7 +56,7 @@ load test_helper
     done
   done
   # The accepted forms pass the parser (what each then does is tested per subcommand).
-  for good in 0 2 0.25 .5 1e3 1E-3 1e9 1000000000; do
+  for good in 0 00 2 1. 0.25 .5 1e3 1e+3 1E-3 0.0001 1e9 1000000000 1000000000.0; do
     run --separate-stderr timeout 10 "$IPCAT" fifo-recv --timeout "$good" --bogus "$BATS_TEST_TMPDIR/x"
     assert_equal "$stderr" "ipcat: fifo-recv: The following argument was not expected: --bogus (see 'ipcat fifo-recv --help')"
   done

@@ -135,13 +135,44 @@ man_section() {
   same_set "error types (k_error_types vs the man page's PROTOCOL table)" "$listed" "$table"
 }
 
+# handler_variables ADDRESS ARG...: adds to $BATS_TEST_TMPDIR/seen the names of the
+# variables a handler of `ipcat serve ADDRESS --clear-env ARG... jq` finds in its
+# environment. With --clear-env nothing is inherited: these are what ipcat sets.
+handler_variables() {
+  local address=$1 err=$BATS_TEST_TMPDIR/serve.${#TRACKED_PIDS[@]}.err
+  shift
+  "$IPCAT" serve "$address" --clear-env "$@" -- "$(command -v jq)" --unbuffered -c '$ENV | keys' \
+    </dev/null >/dev/null 2>"$err" 3>&- &
+  track_pid $!
+  wait_for "ipcat serve listening on $address" 10 grep -q 'listening address=' "$err"
+  address=$(grep -o 'listening address=[^ ]*' "$err" | head -1 | cut -d= -f2)
+  timeout 20 "$IPCAT" request --timeout 10 "$address" '{}' | jq -r '.[]' >>"$BATS_TEST_TMPDIR/seen"
+}
+
 @test "man page: every variable handlers get is in HANDLER ENVIRONMENT" {
-  local names name section
-  names=$(grep -ohE '"[A-Z][A-Z_]+=' "$ROOT"/src/ipc/net/peer.cc "$ROOT"/src/ipc/server/handlers/exec_handler.cc \
-    "$ROOT"/src/ipc/server/handlers/pool_handler.cc "$ROOT"/src/ipc/server/handlers/stream_handler.cc | tr -d '"=' | sort -u)
-  [[ $(wc -w <<<"$names") -ge 8 ]] || fail "found too few handler variables in src/ipc: $names"
+  # What handlers get, seen by handlers of every mode, over Unix and TCP, not grepped
+  # from the code that sets it: a variable set anywhere is found.
+  local seen ours declared name section
+  handler_variables "$BATS_TEST_TMPDIR/request.sock"
+  handler_variables "$BATS_TEST_TMPDIR/pool.sock" --mode pool --workers 1
+  handler_variables "$BATS_TEST_TMPDIR/connection.sock" --mode connection
+  handler_variables tcp:127.0.0.1:0
+  seen=$(sort -u "$BATS_TEST_TMPDIR/seen")
+  # The names ipcat sets, as handler_environment() (src/ipc/process/environment.cc)
+  # removes inherited copies of them: k_ours, all of its declared size.
+  ours=$(awk '/k_ours = \{/ { on = 1 } on { print } on && /\};/ { exit }' "$ROOT/src/ipc/process/environment.cc" |
+    grep -oE '"[A-Z][A-Z0-9_]*"' | tr -d '"' | sort -u)
+  declared=$(grep -oE 'std::array<std::string_view, [0-9]+> k_ours' "$ROOT/src/ipc/process/environment.cc" | grep -oE '[0-9]+')
+  assert_equal "$(wc -w <<<"$ours")" "$declared"
+  for name in $seen; do
+    grep -qxF -- "$name" <<<"$ours" ||
+      fail "handlers get $name, which handler_environment() does not drop when inherited (k_ours)"
+  done
+  for name in PROTO UNIXREMOTEEUID TCPREMOTEPORT IPCAT_CONNECTION IPCAT_REQUEST IPCAT_WORKER; do
+    grep -qxF -- "$name" <<<"$seen" || fail "no handler saw $name: the servers above did not run as meant"
+  done
   section=$(man_text | awk '/^HANDLER ENVIRONMENT/ { on = 1; next } on && /^[A-Z]/ { on = 0 } on')
-  for name in $names; do
+  for name in $seen $ours; do
     grep -qw -- "$name" <<<"$section" || fail "man page: $name is not in HANDLER ENVIRONMENT"
   done
 }

@@ -350,6 +350,13 @@ time.sleep(30)
   wait_for "the handler's grandchild to be killed" 5 process_gone "$(cat "$dir/grandchild.pid")"
 }
 
+@test "handler: a --timeout below a millisecond is 1 ms, never none (man/ipcat.1, Durations)" {
+  spawn_server "$sock" --timeout 0.0001 --kill-after 0.0001 sh -c 'cat >/dev/null; exec sleep 30'
+  run --separate-stderr request --timeout 10 "$sock" '{}'
+  assert_equal "$status" 1
+  assert_json '.type == "HandlerTimeout" and .limit == 0.001'
+}
+
 @test "handler: one that ignores SIGTERM is killed (with its grandchild) after the grace period" {
   spawn_server "$sock" --timeout 0.5 --kill-after 0.5 "$HANDLERS/grandchild" "$dir/grandchild.pid" ignore-term
   run --separate-stderr request --timeout 10 "$sock" '{}'
@@ -898,4 +905,50 @@ time.sleep(30)
   printf '%s\n' '{"gate":true,"first":1}' '{"queued":1}' | timeout 20 "$IPCAT" request --timeout 1 --retries 0 "$sock" >/dev/null 2>&1 || true
   wait_for "both cancelled" 10 log_lines_at_least "$SERVER_ERR" 'outcome=cancelled' 2
   [ ! -e "$dir/done" ] || fail "a cancelled request ran: $(cat "$dir/done")"
+}
+
+# --- threads (--threads; man/ipcat.1, ipcat serve; ARCHITECTURE.md, Threads) --------
+
+# threads_of PID: how many threads PID has.
+threads_of() {
+  ls "/proc/$1/task" | wc -l
+}
+
+# threads_said: the thread count the server's "listening" line gives.
+threads_said() {
+  sed -n 's/.* listening .*threads=\([0-9]*\).*/\1/p' "$SERVER_ERR"
+}
+
+@test "--threads N: N worker threads beside the main one; 0: none; replies and their order the same" {
+  for n in 0 3; do
+    spawn_server "$sock.$n" --threads "$n" -- cat
+    assert_equal "$(threads_said)" "$n"
+    # There may be more (a sanitizer's runtime has one of its own), never fewer.
+    assert [ "$(threads_of "$SERVER_PID")" -ge "$((n + 1))" ]
+    # 40 requests pipelined on one connection: 16 handlers at once over the threads,
+    # replies still in request order.
+    run raw_client "$sock.$n" < <(seq 1 40)
+    assert_success
+    assert_output "$(seq 1 40)"
+  done
+}
+
+@test "--threads: by default one per CPU, at most --max-handlers; a negative count is a usage error" {
+  spawn_server "$sock" -- cat
+  assert_equal "$(threads_said)" "$(($(nproc) < 16 ? $(nproc) : 16))"
+  spawn_server "$sock.1" --max-handlers 1 -- cat
+  assert_equal "$(threads_said)" 1
+  spawn_server "$sock.2" --echo
+  assert_equal "$(threads_said)" 0
+  run --separate-stderr "$IPCAT" serve "$sock.3" --threads -1 -- cat
+  assert_failure 64
+  [[ "$stderr" == *"--threads"* ]]
+}
+
+@test "--threads: a handler on a worker thread times out as on one, and leaves no child" {
+  spawn_server "$sock" --threads 2 --timeout 0.3 --kill-after 0.2 -- sh -c 'exec sleep 30'
+  run request "$sock" '{"n":1}'
+  assert_failure
+  assert_output --partial '"type":"HandlerTimeout"'
+  wait_for "no handler children left" 10 no_children "$SERVER_PID"
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # ipcat tap (issue 20): a man in the middle that forwards bytes unchanged and prints
-# the traffic, in front of ipcat serve (exec, pool, echo, a pushing server) and of an
-# independent Python server; --in-place on a live socket under SIGINT, SIGTERM and
-# SIGKILL + --restore, with clients running throughout.
+# the traffic, in front of ipcat serve (exec, pool, echo, a pushing server), of an
+# independent Python server and of mpv (where installed); --in-place on a live socket
+# under SIGINT, SIGTERM and SIGKILL + --restore, with clients running throughout.
 
 load test_helper
 
@@ -293,6 +293,51 @@ in_place_under() {
 
 @test "--in-place in front of the Python server, SIGINT: the same" {
   in_place_under INT python3 "$HANDLERS/tap-server.py" "$d" bytes
+}
+
+@test "--in-place in front of serve --mode pool, SIGTERM: the same" {
+  in_place_under TERM "$IPCAT" serve "$d" --mode pool --workers 2 -- cat
+}
+
+@test "--in-place in front of mpv, --match request_id: replies pair by request_id, its property-change events are pushes" {
+  command -v mpv >/dev/null || skip "mpv is not installed (scripts/deps installs it)"
+  mpv --idle=yes --no-video --no-audio --no-config --really-quiet --input-ipc-server="$d" \
+    </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/mpv.err" 3>&- &
+  track_pid $!
+  wait_for "mpv" 20 socket_accepts "$d"
+  "$IPCAT" request --match request_id "$d" '{"command":["set_property","volume",10],"request_id":9}' >/dev/null
+  start_tap --in-place --match request_id "$d"
+  # A subscriber through the tap: the ack, the current value, then one line per change.
+  timeout 30 "$IPCAT" connect -n 4 "$d" '{"command":["observe_property",1,"volume"],"request_id":3}' \
+    </dev/null >"$BATS_TEST_TMPDIR/sub" 2>"$BATS_TEST_TMPDIR/sub.err" 3>&- &
+  local sub=$!
+  track_pid "$sub"
+  wait_for "the subscription" 10 grep -q '"data":10' "$BATS_TEST_TMPDIR/sub"
+  run "$IPCAT" request --match request_id "$d" '{"command":["get_property","volume"],"request_id":1}'
+  assert_success
+  assert_output '{"data":10.000000,"request_id":1,"error":"success"}'
+  run "$IPCAT" request --match request_id "$d" '{"command":["get_property","no-such-property"],"request_id":2}'
+  assert_failure 1
+  for v in 20 30; do
+    "$IPCAT" request --match request_id "$d" "{\"command\":[\"set_property\",\"volume\",$v],\"request_id\":4$v}" >/dev/null
+    wait_for "volume $v" 10 grep -q "\"data\":$v" "$BATS_TEST_TMPDIR/sub"
+  done
+  wait_for "the subscriber to end after 4 lines" 10 process_gone "$sub"
+  wait "$sub" || fail "the subscriber failed: $(cat "$BATS_TEST_TMPDIR/sub.err")"
+  stop_tap
+  assert_equal "$TAP_STATUS" 0
+  assert_not_exist "$d.ipcat-tap"
+  # mpv's request_id pairs each reply, byte-exact as mpv wrote it.
+  assert_equal "$(count_events '.dir == "reply" and .msg.request_id == 1 and .msg.data == 10 and .ms >= 0')" 1
+  assert_equal "$(count_events '.dir == "reply" and .msg.request_id == 2 and .msg.error == "property not found"')" 1
+  assert_equal "$(count_events '.dir == "reply" and .msg.request_id == 3 and .msg.error == "success"')" 1
+  # The three property-change events (10, 20, 30) came unasked: pushes of the subscriber's connection.
+  assert_equal "$(count_events '.dir == "push" and .msg.event == "property-change" and .msg.name == "volume"')" 3
+  assert_equal "$(count_events '.event == "close" and .requests == 1 and .replies == 1 and .pushes == 3')" 1
+  assert_equal "$(summary requests)" 5
+  assert_equal "$(summary replies)" 5
+  assert_equal "$(summary pushes)" 3
+  assert_equal "$(summary errors)" 1
 }
 
 @test "--in-place, SIGKILL, then --restore: the loop sees no missing or refusing socket, the daemon's socket is back" {

@@ -7,20 +7,9 @@ bats_load_library bats-file
 : "${IPCAT:?IPCAT must point at the ipcat binary (ctest sets it)}"
 export IPCAT
 
-# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds; fails
-# the test after SECONDS. Every wait in the suites is bounded this way.
-wait_for() {
-  local what=$1 seconds=$2
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@" 2>/dev/null; do
-    if ((SECONDS >= deadline)); then
-      echo "timed out after ${seconds}s waiting for: $what" >&2
-      return 1
-    fi
-    sleep 0.02
-  done
-}
+# wait_for DESCRIPTION SECONDS COMMAND...: every wait in the suites is bounded by it.
+# shellcheck source=tests/e2e/wait_for.bash
+source "${BASH_SOURCE[0]%/*}/wait_for.bash"
 
 # socket_accepts PATH: true once something accepts connections on the Unix socket PATH.
 socket_accepts() {

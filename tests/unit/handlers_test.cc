@@ -3,15 +3,20 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "ipc/server/handlers/echo_handler.h"
 #include "ipc/server/handlers/exec_handler.h"
 #include "ipc/server/handlers/router_handler.h"
-#include "ipc/wire/json_text.h"
+#include "ipc/server/worker_loops.h"
+#include "ipc/wire/json_reader.h"
 #include "serve_fixture.h"
 
 namespace {
@@ -106,6 +111,83 @@ TEST_F(ExecHandlerTest, TheChildReadsTheRequestOnStdinAndItsStdoutIsTheReply) {
 TEST_F(ExecHandlerTest, AFailingChildIsHandlerFailedAndOutputThatIsNotJsonIsBadHandlerOutput) {
   EXPECT_EQ(type_of(run(*make("cat >/dev/null; exit 3"), "{}")), "HandlerFailed");
   EXPECT_EQ(type_of(run(*make("cat >/dev/null; echo 'DEBUG: starting'"), "{}")), "BadHandlerOutput");
+}
+
+// serve --threads (worker_loops.h): runs on worker loops, replies back on the
+// server's loop. Also built with ThreadSanitizer (scripts/test, stage "threads").
+class ExecHandlerThreadsTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<ipc::ExecHandler> make(const std::string& script, std::size_t max_handlers = 4,
+                                         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+    ipc::ExecOptions o;
+    o.executable = "/bin/sh";
+    o.argv = {"sh", "-c", script};
+    o.env = {"PATH=/usr/bin:/bin"};
+    o.timeout = timeout;
+    o.kill_grace = std::chrono::milliseconds(200);
+    o.max_handlers = max_handlers;
+    return std::make_shared<ipc::ExecHandler>(io.get_executor(), o, serve_test::quiet_log(), workers);
+  }
+  struct Answer {
+    ipc::Reply reply;
+    ipc::Outcome outcome;
+    bool done = false;
+    std::thread::id thread;
+  };
+  /// Sends `line` on `connection`; the answer lands in `out`.
+  void send(ipc::ExecHandler& h, std::uint64_t connection, std::string_view line, Answer& out) {
+    ipc::RequestContext ctx{connection, 1, &peer, false};
+    h.handle(ctx, line, [&out](ipc::Reply r, ipc::Outcome o) {
+      out.reply = std::move(r);
+      out.outcome = std::move(o);
+      out.done = true;
+      out.thread = std::this_thread::get_id();
+    });
+  }
+  bool all_done(const std::vector<Answer>& answers, std::size_t first = 0) {
+    return serve_test::run_until(io, [&] {
+      return std::all_of(answers.begin() + static_cast<std::ptrdiff_t>(first), answers.end(),
+                         [](const Answer& a) { return a.done; });
+    });
+  }
+  boost::asio::io_context io;
+  std::shared_ptr<ipc::WorkerLoops> workers = std::make_shared<ipc::WorkerLoops>(2);
+  ipc::PeerInfo peer;
+};
+
+TEST_F(ExecHandlerThreadsTest, ManyRequestsAtOnceAreEachAnsweredOnTheServersLoop) {
+  auto h = make(R"(read -r line; printf '{"got":%s}\n' "$line")");
+  std::vector<Answer> answers(24);
+  for (std::size_t i = 0; i < answers.size(); ++i) send(*h, 1, "[" + std::to_string(i) + "]", answers[i]);
+  EXPECT_LE(h->in_flight(), answers.size());
+  ASSERT_TRUE(all_done(answers));
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    EXPECT_EQ(answers[i].reply, std::optional<std::string>("{\"got\":[" + std::to_string(i) + "]}"));
+    EXPECT_EQ(answers[i].thread, std::this_thread::get_id()) << "a reply came on a worker thread";
+    EXPECT_GT(answers[i].outcome.pid, 0);
+  }
+  EXPECT_EQ(h->in_flight(), 0u);
+}
+
+TEST_F(ExecHandlerThreadsTest, TimeoutCancelAndAbortReachRunsOnWorkerLoops) {
+  auto h = make("exec sleep 30", 8, std::chrono::milliseconds(300));
+  std::vector<Answer> answers(3);
+  send(*h, 1, "{}", answers[0]);  // times out
+  ASSERT_TRUE(serve_test::run_until(io, [&] { return answers[0].done; }));
+  EXPECT_EQ(type_of(answers[0].reply), "HandlerTimeout");
+
+  auto slow = make("exec sleep 30", 8, std::chrono::milliseconds(0));
+  send(*slow, 2, "{}", answers[1]);  // its client goes
+  send(*slow, 3, "{}", answers[2]);  // the server stops
+  slow->cancel(2);  // reaches its run after the run's start: both were posted to its loop in order
+  ASSERT_TRUE(serve_test::run_until(io, [&] { return answers[1].done; }));
+  EXPECT_TRUE(answers[1].outcome.cancelled);
+  EXPECT_FALSE(answers[1].reply);
+  EXPECT_FALSE(answers[2].done);
+  slow->abort_all();
+  ASSERT_TRUE(serve_test::run_until(io, [&] { return answers[2].done; }));
+  EXPECT_EQ(type_of(answers[2].reply), "ShuttingDown");
+  EXPECT_EQ(slow->in_flight(), 0u);
 }
 
 }  // namespace

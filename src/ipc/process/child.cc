@@ -97,17 +97,19 @@ int stdio_fd(int fd, int target) {
 
 void ensure_sigchld_default() {
   // An inherited SIG_IGN for SIGCHLD makes the kernel reap children itself, and
-  // waitpid() then fails: restore the default once.
-  static bool done = false;
-  if (done) return;
-  struct sigaction old {};
-  ::sigaction(SIGCHLD, nullptr, &old);
-  if (old.sa_handler == SIG_IGN) {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    ::sigaction(SIGCHLD, &dfl, nullptr);
-  }
-  done = true;
+  // waitpid() then fails: restore the default once (spawns may come from several
+  // threads: serve --threads; a static's initialisation runs exactly once).
+  static const bool k_reset = [] {
+    struct sigaction old {};
+    ::sigaction(SIGCHLD, nullptr, &old);
+    if (old.sa_handler == SIG_IGN) {
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      ::sigaction(SIGCHLD, &dfl, nullptr);
+    }
+    return true;
+  }();
+  (void)k_reset;
 }
 
 }  // namespace

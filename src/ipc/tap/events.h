@@ -77,7 +77,7 @@ class TapRecorder : public TapObserver {
   bool drain(std::uint64_t id, Conn& c, int side);
   void line(std::uint64_t id, Conn& c, int side, std::string_view text, bool too_long);
   void request(std::uint64_t id, Conn& c, std::string_view msg, bool json, bool too_long, const std::string& method);
-  void server_line(std::uint64_t id, Conn& c, std::string_view msg, bool json, bool too_long, const std::string& method);
+  void server_line(std::uint64_t id, Conn& c, std::string_view msg, bool json, bool too_long);
   void remember(Conn& c, std::string_view msg, bool json, Pending p);
   std::optional<Pending> pair(Conn& c, std::string_view msg, bool json);
   void message(std::uint64_t id, Dir dir, std::uint64_t seq, std::string_view msg, bool json, bool too_long,

@@ -13,9 +13,11 @@
 ///   any socket error    -> both closed at once (as a broken pipe would do to the peers)
 ///
 /// The observer is told about bytes after they were handed on. Each direction reads
-/// into its own buffer, 4 KiB, doubled (up to 64 KiB) while reads fill it: a read
-/// op stays armed in the reactor (edge-triggered epoll), so an exchange costs one
-/// read and one write per hop, without an epoll_ctl.
+/// into its own buffer, 4 KiB, doubled (up to 64 KiB) while reads fill it. A message
+/// costs per hop one read, one write, and the read that answers EAGAIN before the op
+/// is queued (Asio reads first; strace -c under scripts/bench tap_c8). Waiting for
+/// readability instead (async_wait, as serve does) costs an epoll_ctl re-arm in its
+/// place: no fewer calls.
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -10,12 +10,20 @@
 #include <emmintrin.h>
 #endif
 
+#include "ipc/wire/json_scan.h"
+
 // The scanners are inlined into the validator's loop, so the position stays in a
 // register: a call per token would cost more than the token.
 #define IPCAT_INLINE [[gnu::always_inline]] inline
 
 namespace ipc {
 namespace {
+
+using json_scan::is_ws;
+using json_scan::read_hex4;
+using json_scan::skip_string;
+using json_scan::skip_value;
+using json_scan::skip_ws;
 
 // Byte classes for the string fast path: 0 = an ordinary byte (copied on),
 // 1 = ends the run ('"', '\\', a control character, a non-ASCII lead byte).
@@ -29,26 +37,7 @@ constexpr std::array<std::uint8_t, 256> make_string_stops() {
 }
 constexpr auto k_string_stops = make_string_stops();
 
-constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/// Reads four hex digits at p (p + 4 <= end checked by the caller); -1 if not hex.
-int read_hex4(const char* p) noexcept {
-  int v = 0;
-  for (int i = 0; i < 4; ++i) {
-    int h = hex_value(p[i]);
-    if (h < 0) return -1;
-    v = v * 16 + h;
-  }
-  return v;
-}
-
 /// Length of the valid UTF-8 sequence (2-4 bytes, RFC 3629: no overlongs, no
 /// surrogates, <= U+10FFFF) at p, or 0 when it is not one.
 std::size_t utf8_sequence(const unsigned char* p, std::size_t left) noexcept {
@@ -68,24 +57,6 @@ std::size_t utf8_sequence(const unsigned char* p, std::size_t left) noexcept {
     return 4;
   }
   return 0;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 /// The next byte at or after p that ends a plain run of string bytes: a '"', a
@@ -511,55 +482,6 @@ class Validator {
   bool m_too_deep = false;
 };
 
-// --- readers of validated text ------------------------------------------------
-
-const char* skip_ws(const char* p, const char* end) noexcept {
-  while (p != end && is_ws(*p)) ++p;
-  return p;
-}
-
-/// Past the string token starting at p ('"'), in valid text.
-const char* skip_string(const char* p, const char* end) noexcept {
-  ++p;
-  while (p != end) {
-    const void* hit = nullptr;
-    // Find the next quote; a quote preceded by an odd run of backslashes is escaped.
-    hit = std::memchr(p, '"', static_cast<std::size_t>(end - p));
-    if (hit == nullptr) return end;
-    const char* q = static_cast<const char*>(hit);
-    std::size_t backslashes = 0;
-    for (const char* b = q; b > p && b[-1] == '\\'; --b) ++backslashes;
-    if (backslashes % 2 == 0) return q + 1;
-    p = q + 1;
-  }
-  return end;
-}
-
-/// Past the value starting at p, in valid text: containers by counting brackets
-/// outside strings (no recursion).
-const char* skip_value(const char* p, const char* end) noexcept {
-  if (p == end) return p;
-  if (*p == '"') return skip_string(p, end);
-  if (*p == '{' || *p == '[') {
-    std::size_t depth = 0;
-    while (p != end) {
-      char c = *p;
-      if (c == '"') {
-        p = skip_string(p, end);
-        continue;
-      }
-      if (c == '{' || c == '[') ++depth;
-      if (c == '}' || c == ']') {
-        if (--depth == 0) return p + 1;
-      }
-      ++p;
-    }
-    return end;
-  }
-  while (p != end && *p != ',' && *p != '}' && *p != ']' && !is_ws(*p)) ++p;
-  return p;
-}
-
 }  // namespace
 
 JsonCheck check_json(std::string_view text, std::size_t max_depth) {
@@ -624,102 +546,6 @@ std::string strip_json_whitespace(std::string_view json) {
     }
   }
   out.resize(static_cast<std::size_t>(w - out.data()));
-  return out;
-}
-
-std::string_view strip_bom(std::string_view text) noexcept {
-  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.remove_prefix(3);
-  return text;
-}
-
-JsonType json_type(std::string_view json) noexcept {
-  json = strip_bom(json);  // check_json accepts one, as nlohmann does
-  const char* p = skip_ws(json.data(), json.data() + json.size());
-  if (p == json.data() + json.size()) return JsonType::null;
-  switch (*p) {
-    case '{': return JsonType::object;
-    case '[': return JsonType::array;
-    case '"': return JsonType::string;
-    case 't':
-    case 'f': return JsonType::boolean;
-    case 'n': return JsonType::null;
-    default: return JsonType::number;
-  }
-}
-
-std::optional<std::string_view> top_level_member(std::string_view json, std::string_view key) {
-  json = strip_bom(json);  // check_json accepts one, as nlohmann does
-  const char* end = json.data() + json.size();
-  const char* p = skip_ws(json.data(), end);
-  if (p == end || *p != '{') return std::nullopt;
-  p = skip_ws(p + 1, end);
-  std::optional<std::string_view> found;
-  while (p != end && *p == '"') {
-    const char* key_end = skip_string(p, end);
-    std::string_view token(p, static_cast<std::size_t>(key_end - p));
-    bool match = false;
-    std::string_view inner = token.substr(1, token.size() >= 2 ? token.size() - 2 : 0);
-    if (inner.find('\\') == std::string_view::npos) {
-      match = inner == key;
-    } else {
-      auto decoded = json_string_value(token);
-      match = decoded && *decoded == key;
-    }
-    p = skip_ws(key_end, end);
-    if (p == end || *p != ':') return std::nullopt;  // not valid text
-    p = skip_ws(p + 1, end);
-    const char* value_end = skip_value(p, end);
-    if (match) found = std::string_view(p, static_cast<std::size_t>(value_end - p));
-    p = skip_ws(value_end, end);
-    if (p == end || *p != ',') break;
-    p = skip_ws(p + 1, end);
-  }
-  return found;
-}
-
-std::optional<std::string> json_string_value(std::string_view token) {
-  if (token.size() < 2 || token.front() != '"' || token.back() != '"') return std::nullopt;
-  std::string out;
-  out.reserve(token.size() - 2);
-  const char* p = token.data() + 1;
-  const char* end = token.data() + token.size() - 1;
-  while (p < end) {
-    const char* next = static_cast<const char*>(std::memchr(p, '\\', static_cast<std::size_t>(end - p)));
-    if (next == nullptr) next = end;
-    out.append(p, static_cast<std::size_t>(next - p));
-    p = next;
-    if (p >= end) break;
-    ++p;  // '\\'
-    if (p >= end) break;
-    char e = *p++;
-    switch (e) {
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'u': {
-        int cp = end - p >= 4 ? read_hex4(p) : -1;
-        if (cp < 0) return std::nullopt;
-        p += 4;
-        auto code = static_cast<std::uint32_t>(cp);
-        if (code >= 0xD800 && code <= 0xDBFF) {
-          int low = end - p >= 6 && p[0] == '\\' && p[1] == 'u' ? read_hex4(p + 2) : -1;
-          if (low >= 0xDC00 && low <= 0xDFFF) {
-            code = 0x10000 + ((code - 0xD800) << 10) + (static_cast<std::uint32_t>(low) - 0xDC00);
-            p += 6;
-          } else {
-            code = 0xFFFD;
-          }
-        } else if (code >= 0xDC00 && code <= 0xDFFF) {
-          code = 0xFFFD;
-        }
-        append_utf8(out, code);
-        break;
-      }
-      default: out += e; break;  // '"', '\\', '/'
-    }
-  }
   return out;
 }
 
@@ -827,6 +653,5 @@ std::optional<std::string> compact_form(std::string_view text, std::string* why,
   }
   return out;
 }
-
 
 }  // namespace ipc

@@ -11,15 +11,19 @@
 ///   check_json(text, depth, k)  the same, and is there a top-level member k?
 ///   minify_json(text, out)      the same, and appends the compact text to `out`
 ///   compact_lines(bytes, ...)   the leading run of lines that pass as they are
-///   top_level_member(json, key) the raw text of one member of a top-level object
-///   json_string_value(token)    a string token decoded to UTF-8 ("\u00e9" -> "é")
+///   strip_json_whitespace(json) compact form of text already validated
 ///   pretty_json(json)           re-indented, every value byte-exact
 ///   quote_json(s)               s as a JSON string literal (for ipcat's own messages)
+///
+/// Reading one member or one string of text this accepted is json_reader.h, which
+/// this header includes.
 
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "ipc/wire/json_reader.h"
 
 namespace ipc {
 
@@ -79,24 +83,6 @@ CompactRun compact_lines(std::string_view block, std::size_t max_line, std::size
 /// again: minify_json()'s output (a leading byte-order mark and whitespace
 /// outside strings dropped, nothing else), at the cost of one plain scan.
 std::string strip_json_whitespace(std::string_view json);
-
-/// `text` without a leading UTF-8 byte-order mark (EF BB BF), if it has one.
-std::string_view strip_bom(std::string_view text) noexcept;
-
-/// In `json` (one valid JSON text, as check_json() accepted it), the raw text of
-/// the top-level object member named `key` (the key compared after unescaping);
-/// with duplicate keys the last one counts, as in most parsers. nullopt when
-/// `json` is not an object or has no such member. Never builds the value: the cost
-/// is one pass over the top level, skipping nested values.
-std::optional<std::string_view> top_level_member(std::string_view json, std::string_view key);
-
-/// The kind of a valid JSON value's text, from its first byte.
-enum class JsonType { object, array, string, number, boolean, null };
-JsonType json_type(std::string_view json) noexcept;
-
-/// A JSON string token (with its quotes, valid) decoded to UTF-8. nullopt when
-/// `token` is not a string. A lone surrogate escape decodes to U+FFFD.
-std::optional<std::string> json_string_value(std::string_view token);
 
 /// `json` (valid) re-indented by `indent` spaces a level, as jq does; values byte-exact.
 std::string pretty_json(std::string_view json, int indent = 2);

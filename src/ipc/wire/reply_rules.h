@@ -2,7 +2,7 @@
 /// How a client reads the lines a server sends (man/ipcat.1, ipcat request):
 /// which replies are errors, and, with --match KEY, which lines answer which
 /// request. Nothing here builds a DOM: one top-level member is read at a time
-/// (json_text.h: top_level_member), so a reply of any size costs one scan.
+/// (json_reader.h: top_level_member), so a reply of any size costs one scan.
 
 #include <cstddef>
 #include <map>

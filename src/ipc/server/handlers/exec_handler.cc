@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -41,29 +42,34 @@ Pipe pipe_or_overloaded() {
 
 }  // namespace
 
-/// One running child and its three pipes. Kept alive by its own async operations.
+/// One running child and its three pipes, on its loop (`executor`: a worker's, or
+/// the server's). Kept alive by its own async operations. It reads only the
+/// options; whatever touches the handler's state (the queue, the log) is posted
+/// to the server's loop with the reply.
 class ExecHandler::Run : public std::enable_shared_from_this<Run> {
  public:
-  Run(std::shared_ptr<ExecHandler> owner, Job job)
+  Run(std::shared_ptr<ExecHandler> owner, const asio::any_io_executor& executor, Job job)
       : m_owner(std::move(owner)),
+        m_options(m_owner->m_options),
+        m_main(m_owner->m_executor),
         m_job(std::move(job)),
-        m_in(m_owner->m_executor),
-        m_out(m_owner->m_executor),
-        m_err(m_owner->m_executor),
-        m_timer(m_owner->m_executor) {}
+        m_in(executor),
+        m_out(executor),
+        m_err(executor),
+        m_timer(executor) {}
 
   void start() {
-    const ExecOptions& o = m_owner->m_options;
+    const ExecOptions& o = *m_options;
     try {
       Pipe in = pipe_or_overloaded(), out = pipe_or_overloaded(), err = pipe_or_overloaded();
       SpawnOptions spawn;
       spawn.executable = o.executable;
       spawn.argv = o.argv;
-      spawn.env = m_owner->environment_for(m_job);
+      spawn.env = environment_for(o, m_job);
       spawn.stdin_fd = in.read.get();
       spawn.stdout_fd = out.write.get();
       spawn.stderr_fd = err.write.get();
-      m_child = Child::spawn(m_owner->m_executor, spawn);
+      m_child = Child::spawn(m_timer.get_executor(), spawn);
       m_outcome.pid = m_child->pid();
       // The child has its copies; ours of its ends must go, or EOF never comes.
       // No set_nonblocking(): Asio makes a descriptor non-blocking before its first
@@ -104,8 +110,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
 
   /// Answers Overloaded (out of fds or processes); logged at most once a second.
   void overloaded(const std::string& why) {
-    m_owner->m_log_limiter.error(m_owner->m_log, "handler_not_started",
-                                 {{"connection", m_job.connection}, {"request", m_job.request}, {"reason", why}});
+    m_not_started = why;
     Json reply = error_object("Overloaded", why);
     complete(encode(reply));
   }
@@ -116,8 +121,6 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     m_aborted = true;
     if (m_child) m_child->signal(SIGKILL);
   }
-
-  std::uint64_t connection() const noexcept { return m_job.connection; }
 
   /// Its client has gone: TERM to the group, KILL after the grace; no reply.
   void cancel() {
@@ -131,7 +134,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
   void read_stdout() {
     auto self = shared_from_this();
     m_out.async_read_some(asio::buffer(m_out_buf), [self](const boost::system::error_code& ec, std::size_t n) {
-      const std::size_t limit = self->m_owner->m_options.max_output;
+      const std::size_t limit = self->m_options->max_output;
       if (!ec && !self->m_too_big) {
         self->m_stdout.append(self->m_out_buf.data(), n);
         if (self->m_stdout.size() > limit) {
@@ -159,7 +162,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
       if (!ec) {
         // Keep only the tail: the last lines say what went wrong.
         self->m_stderr.append(self->m_err_buf.data(), n);
-        const std::size_t keep = self->m_owner->m_options.max_quoted;
+        const std::size_t keep = self->m_options->max_quoted;
         // Twice what is quoted: the tail can then start at a line.
         if (self->m_stderr.size() > 2 * keep) self->m_stderr.erase(0, self->m_stderr.size() - 2 * keep);
         self->read_stderr();
@@ -172,8 +175,8 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
 
   void arm_timeout() {
     auto self = shared_from_this();
-    if (m_owner->m_options.timeout.count() <= 0) return;  // --timeout 0: no limit
-    m_timer.expires_after(m_owner->m_options.timeout);
+    if (m_options->timeout.count() <= 0) return;  // --timeout 0: no limit
+    m_timer.expires_after(m_options->timeout);
     m_timer.async_wait([self](const boost::system::error_code& ec) {
       if (ec || self->m_finished) return;
       if (self->m_exited) {
@@ -194,7 +197,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
   /// something outside the group still holds).
   void kill_after_grace() {
     auto self = shared_from_this();
-    m_timer.expires_after(m_owner->m_options.kill_grace);
+    m_timer.expires_after(m_options->kill_grace);
     m_timer.async_wait([self](const boost::system::error_code& ec) {
       if (ec || self->m_finished) return;
       if (self->m_child) self->m_child->signal(SIGKILL);
@@ -213,7 +216,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     m_err.close(ignored);
   }
 
-  std::string stderr_tail() const { return excerpt_tail(m_stderr, m_owner->m_options.max_quoted); }
+  std::string stderr_tail() const { return excerpt_tail(m_stderr, m_options->max_quoted); }
 
   /// The error reply `j`, with the exit status and the stderr tail (also for the log).
   Reply failure(Json j, bool with_status = true) {
@@ -227,7 +230,7 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     if (m_finished || !m_exited || !m_out_eof || !m_err_eof) return;
     m_timer.cancel();
     close_pipes();
-    const ExecOptions& o = m_owner->m_options;
+    const ExecOptions& o = *m_options;
     m_outcome.status = m_status.signal != 0 ? -1 : m_status.code;
     m_outcome.signal = m_status.signal;
     Reply reply;
@@ -270,16 +273,27 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
     complete(std::move(reply));
   }
 
+  /// Back on the server's loop with the reply. The one strong reference to the
+  /// handler goes with it, so the handler is never destroyed on a worker.
   void complete(Reply reply) {
     m_finished = true;
     m_child.reset();
-    auto done = std::move(m_job.done);
-    // Free the slot first: the reply may be the last thing a stopping server waits for.
-    m_owner->finished();
-    done(std::move(reply), std::move(m_outcome));
+    asio::dispatch(m_main, [owner = std::move(m_owner), done = std::move(m_job.done), reply = std::move(reply),
+                            outcome = std::move(m_outcome), why = std::move(m_not_started),
+                            connection = m_job.connection, request = m_job.request]() mutable {
+      if (!why.empty()) {
+        owner->m_log_limiter.error(owner->m_log, "handler_not_started",
+                                   {{"connection", connection}, {"request", request}, {"reason", why}});
+      }
+      // Free the slot first: the reply may be the last thing a stopping server waits for.
+      owner->finished();
+      done(std::move(reply), std::move(outcome));
+    });
   }
 
-  std::shared_ptr<ExecHandler> m_owner;
+  std::shared_ptr<ExecHandler> m_owner;  // moved to the server's loop by complete()
+  std::shared_ptr<const ExecOptions> m_options;
+  asio::any_io_executor m_main;
   Job m_job;
   asio::posix::stream_descriptor m_in, m_out, m_err;
   asio::steady_timer m_timer;
@@ -289,23 +303,28 @@ class ExecHandler::Run : public std::enable_shared_from_this<Run> {
   std::string m_stdout, m_stderr;
   ExitStatus m_status;
   Outcome m_outcome;
+  std::string m_not_started;  // why it could not start (out of resources), for the log
   bool m_cancelled = false;
   bool m_exited = false, m_out_eof = false, m_err_eof = false;
   bool m_timed_out = false, m_too_big = false, m_aborted = false, m_finished = false;
 };
 
-ExecHandler::ExecHandler(asio::any_io_executor executor, ExecOptions options, const Log& log)
-    : m_executor(std::move(executor)), m_options(std::move(options)), m_log(log) {
+ExecHandler::ExecHandler(asio::any_io_executor executor, ExecOptions options, const Log& log,
+                         std::shared_ptr<WorkerLoops> workers)
+    : m_executor(std::move(executor)),
+      m_options(std::make_shared<const ExecOptions>(std::move(options))),
+      m_log(log),
+      m_workers(std::move(workers)) {
   // A handler that exits without reading its stdin must not kill the server.
   ::signal(SIGPIPE, SIG_IGN);
 }
 
 ExecHandler::~ExecHandler() = default;
 
-std::vector<std::string> ExecHandler::environment_for(Job& job) const {
+std::vector<std::string> ExecHandler::environment_for(const ExecOptions& options, Job& job) {
   std::vector<std::string> env;
-  env.reserve(m_options.env.size() + job.ucspi.size() + 2);
-  env = m_options.env;
+  env.reserve(options.env.size() + job.ucspi.size() + 2);
+  env = options.env;
   for (auto& v : job.ucspi) env.push_back(std::move(v));
   env.push_back("IPCAT_CONNECTION=" + std::to_string(job.connection));
   env.push_back("IPCAT_REQUEST=" + std::to_string(job.request));
@@ -323,7 +342,7 @@ void ExecHandler::handle(const RequestContext& context, std::string_view line, R
   job.done = std::move(done);
   job.connection = context.connection;
   job.request = context.request;
-  if (m_running < m_options.max_handlers) {
+  if (m_running < m_options->max_handlers) {
     start(std::move(job));
   } else {
     m_queue.push_back(std::move(job));
@@ -336,10 +355,13 @@ void ExecHandler::start(Job job) {
 }
 
 void ExecHandler::launch(Job job) {
-  auto run = std::make_shared<Run>(shared_from_this(), std::move(job));
-  std::erase_if(m_runs, [](const std::weak_ptr<Run>& w) { return w.expired(); });
-  m_runs.push_back(run);
-  run->start();
+  asio::any_io_executor executor = m_workers ? m_workers->next() : m_executor;
+  const std::uint64_t connection = job.connection;
+  auto run = std::make_shared<Run>(shared_from_this(), executor, std::move(job));
+  std::erase_if(m_runs, [](const RunRef& r) { return r.run.expired(); });
+  m_runs.push_back(RunRef{run, executor, connection});
+  // The only strong reference goes to the run's loop.
+  asio::dispatch(executor, [run = std::move(run)] { run->start(); });
 }
 
 void ExecHandler::finished() {
@@ -360,8 +382,10 @@ void ExecHandler::abort_all() {
     m_queue.pop_front();
     job.done(encode(error_object("ShuttingDown", "server shut down before the request was handled")), {});
   }
-  for (auto& w : m_runs) {
-    if (auto run = w.lock()) run->abort();
+  for (auto& r : m_runs) {
+    asio::dispatch(r.executor, [w = r.run] {
+      if (auto run = w.lock()) run->abort();
+    });
   }
 }
 
@@ -376,9 +400,11 @@ void ExecHandler::cancel(std::uint64_t connection) {
       ++it;
     }
   }
-  for (auto& w : m_runs) {
-    auto run = w.lock();
-    if (run && run->connection() == connection) run->cancel();
+  for (auto& r : m_runs) {
+    if (r.connection != connection) continue;
+    asio::dispatch(r.executor, [w = r.run] {
+      if (auto run = w.lock()) run->cancel();
+    });
   }
   for (auto& job : dropped) {
     Outcome outcome;

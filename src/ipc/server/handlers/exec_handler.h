@@ -12,6 +12,11 @@
 ///
 /// When the child exits, whatever it left in its process group is killed, so a
 /// backgrounded grandchild cannot hold the pipes (or the machine) after it.
+///
+/// Threads (serve --threads; worker_loops.h): the queue, the limits and the log
+/// stay on the server's loop; a run — pipes, spawn, the child's I/O, its timers,
+/// reaping — is posted to a worker loop, and its reply posted back. Without
+/// workers the run is on the server's loop (dispatch: called in place).
 
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
@@ -24,6 +29,7 @@
 #include "ipc/server/handler.h"
 #include "ipc/server/log.h"
 #include "ipc/server/options.h"
+#include "ipc/server/worker_loops.h"
 
 namespace ipc {
 
@@ -41,7 +47,9 @@ struct ExecOptions {
 
 class ExecHandler : public Handler, public std::enable_shared_from_this<ExecHandler> {
  public:
-  ExecHandler(boost::asio::any_io_executor executor, ExecOptions options, const Log& log);
+  /// `workers`: the loops runs go to (shared by every handler of a server), or null.
+  ExecHandler(boost::asio::any_io_executor executor, ExecOptions options, const Log& log,
+              std::shared_ptr<WorkerLoops> workers = nullptr);
   ~ExecHandler() override;
 
   void handle(const RequestContext& context, std::string_view line, ReplyCallback done) override;
@@ -57,17 +65,25 @@ class ExecHandler : public Handler, public std::enable_shared_from_this<ExecHand
     std::uint64_t connection = 0, request = 0;
   };
   class Run;
-  std::vector<std::string> environment_for(Job& job) const;
+  /// A run as the server's loop knows it: never a strong reference, so a run is
+  /// always destroyed on its own loop.
+  struct RunRef {
+    std::weak_ptr<Run> run;
+    boost::asio::any_io_executor executor;
+    std::uint64_t connection = 0;
+  };
+  static std::vector<std::string> environment_for(const ExecOptions& options, Job& job);
   void start(Job job);
   void launch(Job job);
   void finished();
 
   boost::asio::any_io_executor m_executor;
-  ExecOptions m_options;
+  std::shared_ptr<const ExecOptions> m_options;  // read by runs on any loop
   const Log& m_log;
+  std::shared_ptr<WorkerLoops> m_workers;
   std::deque<Job> m_queue;
   std::size_t m_running = 0;
-  std::vector<std::weak_ptr<Run>> m_runs;
+  std::vector<RunRef> m_runs;
   RateLimit m_log_limiter;  // out-of-resources errors: at most one log line a second
 };
 

@@ -1,6 +1,6 @@
 #include "ipc/server/handlers/router_handler.h"
 
-#include "ipc/wire/json_text.h"
+#include "ipc/wire/json_reader.h"
 #include "ipc/wire/json_value.h"
 
 #include <optional>
