@@ -157,6 +157,22 @@ stale_socket() {
   assert_equal "$output" "$(cat "$dir/in")"
 }
 
+@test "stdin: runs of compact lines mixed with spaced, error and too-deep lines give the same bytes, line numbers and exit" {
+  spawn_server "$sock" --echo
+  { seq 1 100 | sed 's/.*/{"i":&}/'; echo '{"error":"boom","type":"X"}'; printf '{ "s" : [1, 2] }\r\n\n'
+    seq 101 200 | sed 's/.*/{"i":&}/'; echo '[[[[[1]]]]]'; echo '{"after":1}'; } >"$dir/in"
+  { seq 1 100 | sed 's/.*/{"i":&}/'; echo '{"error":"boom","type":"X"}'; echo '{"s":[1,2]}'
+    seq 101 200 | sed 's/.*/{"i":&}/'; } >"$dir/expected"
+  run --separate-stderr request --max-depth 4 "$sock" <"$dir/in"
+  assert_equal "$status" 65
+  [[ $stderr == "ipcat: request: stdin line 203: "*"deeper than the limit of 4"* ]]
+  assert_equal "$output" "$(cat "$dir/expected")"
+  # Without the deep line (the blank one is not counted): every reply printed, the error one makes it 1.
+  run --separate-stderr request "$sock" < <(head -n 203 "$dir/in")
+  assert_equal "$status" 1
+  assert_equal "$output" "$(cat "$dir/expected")"
+}
+
 @test "stdin: empty input sends nothing and exits 0" {
   spawn_server "$sock" --echo
   run --separate-stderr request "$sock" </dev/null

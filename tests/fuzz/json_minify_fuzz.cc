@@ -8,8 +8,10 @@
 //     key order and duplicate keys are exactly as written;
 //   - nlohmann parses input and output to equal values (unless a number overflows
 //     a double), and pretty_json() of it parses to that value too;
-//   - compact_form() is the same text.
-// For text it refuses, minify_json leaves the output untouched.
+//   - compact_form() and strip_json_whitespace() are the same text;
+//   - compact_lines() takes the text as a line exactly when it is compact.
+// For text it refuses, minify_json leaves the output untouched and
+// compact_lines() does not take it.
 
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +59,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string out = "prefix:";
   fuzz::ExactCopy exact(input);
   ipc::JsonCheck check = ipc::minify_json(exact.view(), out, k_limit);
+  if (input.find('\n') == std::string::npos) {
+    auto run = ipc::compact_lines(input + "\n", std::numeric_limits<std::size_t>::max(), k_limit);
+    if ((run.lines == 1) != (check.ok() && check.compact)) fail("compact_lines disagrees with the check");
+  }
   if (!check) {
     if (out != "prefix:") fail("a refused text changed the output");
     return 0;
@@ -68,6 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (check.compact != (compact == std::string_view(input))) fail("compact flag disagrees with the text");
   auto cf = ipc::compact_form(input, nullptr, k_limit);
   if (!cf || *cf != compact) fail("compact_form differs from minify_json");
+  if (ipc::strip_json_whitespace(input) != compact) fail("strip_json_whitespace differs from minify_json");
   std::string pretty = ipc::pretty_json(compact);
   if (!ipc::check_json(pretty, k_limit)) fail("pretty_json made invalid text");
   try {

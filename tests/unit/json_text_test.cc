@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include "ipc/wire/line_decoder.h"
+
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -150,6 +154,98 @@ TEST(JsonText, AgreesWithNlohmann) {
     EXPECT_EQ(ours, theirs) << t;
     if (ours) {
       EXPECT_EQ(nlohmann::ordered_json::parse(minified(t)), nlohmann::ordered_json::parse(t)) << t;
+    }
+  }
+}
+
+// The echo handler's second pass over a validated line: minify_json's bytes.
+TEST(JsonText, StripJsonWhitespaceIsMinifyWithoutTheCheck) {
+  for (const char* t : {" { \"id\" : 12345678901234567890123 ,\t\"s\" : \"a b\\n\\\" c\" , \"a\":[ 1 ,\r\n 2 ] } ",
+                        "\xEF\xBB\xBF [1, \"\\\\\", \"x y\"]", "\"  \"", "1E2", " null ", "{\"a\" :{ \"b\": [ ] } }",
+                        "[\"\xc3\xa9 \\u00e9\", -0.5e+3 ]", "{\"\\\"\\\\\" : \" \\\\\"}"}) {
+    EXPECT_EQ(ipc::strip_json_whitespace(t), minified(t)) << t;
+  }
+}
+
+// --- compact_lines: the runs `ipcat request` sends (and prints) in one copy ---
+
+/// What a client makes of `input` fed `chunk` bytes at a time: each line the
+/// decoder returns minified (BOM dropped, as request does), up to the first bad
+/// one, which is described after the output as "!line N: why" / "!too long".
+/// With `runs`, compact_lines() takes what it can first, as pipeline() does.
+std::string send_all(std::string_view input, std::size_t chunk, bool runs, std::size_t max_line = 64,
+                     std::size_t depth = 4, std::string_view key = {}) {
+  ipc::LineDecoder decoder(max_line);
+  std::string out;
+  std::size_t number = 0;
+  for (std::size_t at = 0;;) {
+    if (at < input.size()) {
+      decoder.feed(input.substr(at, chunk));
+      at += chunk;
+    } else {
+      decoder.finish();
+    }
+    for (;;) {
+      if (runs) {
+        auto run = ipc::compact_lines(decoder.whole_lines(), max_line, depth, key);
+        out.append(decoder.whole_lines().substr(0, run.bytes));
+        decoder.skip(run.bytes);
+        number += run.lines;
+      }
+      auto r = decoder.next();
+      if (r.status == ipc::LineDecoder::Status::too_long) return out + "!too long";
+      if (r.status == ipc::LineDecoder::Status::end) return out;
+      if (r.status == ipc::LineDecoder::Status::need_more) break;
+      ++number;
+      std::string_view line = ipc::strip_bom(r.line);
+      JsonCheck c = key.empty() ? check_json(line, depth) : check_json(line, depth, key);
+      if (c.ok() && c.has_key) return out + "!line " + std::to_string(number) + ": has the key";
+      if (!ipc::minify_json(line, out, depth)) return out + "!line " + std::to_string(number) + ": " + c.why;
+      out += '\n';
+    }
+  }
+}
+
+TEST(JsonText, CompactLinesTakesOnlyLinesThatPassUnchanged) {
+  std::string block = "{\"a\":1}\n[1,2]\n\"s\"\n{\"a\": 1}\n{\"b\":2}\n";
+  auto run = ipc::compact_lines(block, 64, 4);
+  EXPECT_EQ(run.lines, 3U);
+  EXPECT_EQ(run.bytes, std::string("{\"a\":1}\n[1,2]\n\"s\"\n").size());
+  // Each of these stops a run at once: the per-line path has something to do.
+  for (const char* first : {"{\"a\": 1}\n", " {}\n", "{} \n", "{}\r\n", "\n", "\xEF\xBB\xBF{}\n", "{\"a\":}\n", "[[[[[1]]]]]\n",
+                            "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29]\n",
+                            "{\"error\":1}\n", "{\"e\\u0072ror\":1}\n", "{}"}) {
+    run = ipc::compact_lines(std::string(first) + "{}\n", 64, 4, "error");
+    EXPECT_EQ(run.lines, 0U) << first;
+    EXPECT_EQ(run.bytes, 0U) << first;
+  }
+  // A nested "error" is not a top-level member; without a key any member passes.
+  EXPECT_EQ(ipc::compact_lines("{\"r\":{\"error\":1}}\n", 64, 4, "error").lines, 1U);
+  EXPECT_EQ(ipc::compact_lines("{\"error\":1}\n", 64, 4).lines, 1U);
+  // A last line without its '\n' is not whole yet.
+  EXPECT_EQ(ipc::compact_lines("{}\n{}", 64, 4).bytes, 3U);
+}
+
+// Runs of compact lines mixed with spaced, invalid, too-deep, too-long, blank,
+// BOM and CRLF lines: the same bytes sent, and the same verdict on the same line
+// number, as line by line, however the input is split.
+TEST(JsonText, CompactRunsGiveTheSameBytesAsLineByLine) {
+  const std::vector<std::string> lines = {
+      "{\"id\":1,\"s\":\"a b\"}", "[1,2,{\"x\":null}]", "12345678901234567890123", "\"\\u00e9\"",
+      "{\"a\": [1, 2]}", "  {\"b\":1}  ", "{\"c\":1}\r", "", "   ", "\xEF\xBB\xBF{\"bom\":1}", "\xEF\xBB\xBF \"x\"",
+      "[[[[1]]]]", "{\"error\":\"e\"}", "{\"r\":{\"error\":1}}", "\"\xc3\xa9\""};
+  const std::vector<std::string> bad = {"{\"a\":}", "[[[[[1]]]]]", std::string(80, '1'), "[1,2", "\"\x01\"", "\"\xff\""};
+  std::uint32_t seed = 13;
+  auto next = [&seed] { return seed = seed * 1103515245U + 12345U, (seed >> 16) & 0x7fff; };
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string input;
+    for (std::size_t n = 1 + next() % 12; n > 0; --n) input += lines[next() % lines.size()] + "\n";
+    if (trial % 3 == 0) input += bad[next() % bad.size()] + "\n" + lines[0] + "\n";
+    if (trial % 4 == 0) input += lines[next() % lines.size()];  // a last line without '\n'
+    std::string_view key = trial % 2 == 0 ? std::string_view("error") : std::string_view();
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{5}, std::size_t{17}, input.size() + 1}) {
+      std::string expected = send_all(input, chunk, false, 64, 4, key);
+      EXPECT_EQ(send_all(input, chunk, true, 64, 4, key), expected) << "input: " << input << " chunk " << chunk;
     }
   }
 }

@@ -104,4 +104,43 @@ TEST(LineDecoder, BufferDoesNotGrowOnALongStream) {
   EXPECT_EQ(d.buffered(), 0u);
 }
 
+// whole_lines()/skip(): a caller takes lines straight from the buffer, between
+// next() calls, across the buffer's compaction; together they give every line
+// once, in order, and whole_lines() never shows a line still arriving.
+TEST(LineDecoder, WholeLinesAndSkipTakeLinesStraightFromTheBuffer) {
+  std::string input;
+  for (int i = 0; i < 3000; ++i) input += i % 7 == 0 ? "\n" : "{\"i\":" + std::to_string(i) + "}\n";
+  input += "{\"last\":1}";  // no '\n': only next() returns it, at EOF
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{10}, std::size_t{4099}}) {
+    LineDecoder d(64);
+    std::vector<std::string> got;
+    int turn = 0;
+    auto drain = [&] {
+      for (;;) {
+        std::string_view lines = d.whole_lines();
+        ASSERT_TRUE(lines.empty() || lines.back() == '\n');
+        // Every other turn, the first whole line is taken by skip().
+        if (!lines.empty() && ++turn % 2 == 0) {
+          std::size_t n = lines.find('\n') + 1;
+          std::string_view line = lines.substr(0, n - 1);
+          if (!line.empty()) got.emplace_back(line);
+          d.skip(n);
+          continue;
+        }
+        auto r = d.next();
+        if (r.status != LineDecoder::Status::line) return;
+        got.emplace_back(r.line);
+      }
+    };
+    for (std::size_t at = 0; at < input.size(); at += chunk) {
+      d.feed(std::string_view(input).substr(at, chunk));
+      drain();
+    }
+    EXPECT_EQ(d.whole_lines(), "");
+    d.finish();
+    drain();
+    EXPECT_EQ(got, decode(input, {})) << "chunk " << chunk;
+  }
+}
+
 }  // namespace

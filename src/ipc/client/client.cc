@@ -220,6 +220,8 @@ void pipeline(ClientConnection& conn, int input_fd, const PipelineHooks& hooks,
   bool was_owed = false;
   auto drain_input = [&] {
     for (;;) {
+      // Lines that pass unchanged go in one copy; the first other one, by prepare.
+      if (hooks.prepare_run) input.skip(hooks.prepare_run(input.whole_lines(), input.max_line(), line_number, out));
       auto r = input.next();
       if (r.status == LineDecoder::Status::line) {
         std::size_t before = out.size();
@@ -241,7 +243,11 @@ void pipeline(ClientConnection& conn, int input_fd, const PipelineHooks& hooks,
   };
   auto take_lines = [&] {
     std::string_view line;
-    while (conn.next_line(line)) hooks.on_line(line);
+    for (;;) {
+      if (hooks.on_run) conn.skip(hooks.on_run(conn.whole_lines()));
+      if (!conn.next_line(line)) break;
+      hooks.on_line(line);
+    }
   };
   for (;;) {
     take_lines();

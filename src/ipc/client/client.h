@@ -58,6 +58,10 @@ class ClientConnection {
   /// As take_line(), without a copy: `line` views the receive buffer until the
   /// next read or take. False when no complete line is there.
   bool next_line(std::string_view& line);
+  /// The whole lines received and not yet taken, raw (LineDecoder::whole_lines()):
+  /// valid until the next read or take. skip(n) drops the first n bytes of them.
+  std::string_view whole_lines() const noexcept { return m_decoder.whole_lines(); }
+  void skip(std::size_t n) noexcept { m_decoder.skip(n); }
   /// True once the server closed its side (and every line before that was read).
   bool at_eof() const noexcept { return m_eof; }
 
@@ -87,8 +91,19 @@ struct PipelineHooks {
   /// '\n'). May throw (a bad input line): nothing from that line on is sent, the
   /// replies owed for what was sent are still read, then the exception goes on.
   std::function<void(std::string_view line, std::size_t line_number, std::string& out)> prepare;
+  /// Optional, for lines that need no change: takes a run of input lines from the
+  /// start of `lines` (LineDecoder::whole_lines(); lines longer than `max_line`
+  /// not among them), appends for them what `prepare` would, counts them on from
+  /// `line_number`, and returns the bytes it took (0: none). The lines after the
+  /// run go to `prepare` one at a time.
+  std::function<std::size_t(std::string_view lines, std::size_t max_line, std::size_t& line_number, std::string& out)>
+      prepare_run;
   /// A line from the server; the view is valid during the call.
   std::function<void(std::string_view line)> on_line;
+  /// Optional, the same for the server's lines: takes a run of lines from the
+  /// start of `lines` (ClientConnection::whole_lines()) as on_line would, and
+  /// returns the bytes it took; the lines after it go to on_line.
+  std::function<std::size_t(std::string_view lines)> on_run;
   /// How many requests sent are still owed a reply.
   std::function<std::size_t()> outstanding;
   /// Writes what on_line buffered; called before each wait and at the end.

@@ -110,6 +110,10 @@ IPCAT_INLINE const char* string_stop(const char* p, const char* begin, const cha
   return p;
 }
 
+/// Where Validator::passes_as_is() resumes at the first whitespace: a control
+/// byte, neither whitespace nor the start of any token, so the scan fails at once.
+constexpr char k_not_compact[] = "\x01";
+
 /// The kinds of the containers open at a point of the text, one bit a level
 /// (object or array): in place for the first 64 levels, so validating a line
 /// allocates nothing (and starting costs one store, not a cleared array).
@@ -117,22 +121,29 @@ class OpenContainers {
  public:
   /// Records the kind of the container at nesting `level` (0 = outermost). Levels
   /// are set in order: level n only once 0..n-1 are.
-  void set(std::size_t level, bool object) {
-    std::uint64_t* bits = &m_inline;
+  /// Inlined for the first 64 levels (every instance of the validator's loop
+  /// alike: left to the compiler, some called it for each container).
+  IPCAT_INLINE void set(std::size_t level, bool object) {
     if (level >= 64) {
-      std::size_t w = level / 64 - 1;
-      if (m_more.size() <= w) m_more.push_back(0);
-      bits = &m_more[w];
+      set_deep(level, object);
+      return;
     }
-    std::uint64_t mask = std::uint64_t{1} << (level % 64);
-    *bits = object ? (*bits | mask) : (*bits & ~mask);
+    std::uint64_t mask = std::uint64_t{1} << level;
+    m_inline = object ? (m_inline | mask) : (m_inline & ~mask);
   }
-  bool is_object(std::size_t level) const noexcept {
+  IPCAT_INLINE bool is_object(std::size_t level) const noexcept {
     std::uint64_t bits = level < 64 ? m_inline : m_more[level / 64 - 1];
     return (bits >> (level % 64) & 1U) != 0;
   }
 
  private:
+  [[gnu::noinline]] void set_deep(std::size_t level, bool object) {
+    std::size_t w = level / 64 - 1;
+    if (m_more.size() <= w) m_more.push_back(0);
+    std::uint64_t mask = std::uint64_t{1} << (level % 64);
+    m_more[w] = object ? (m_more[w] | mask) : (m_more[w] & ~mask);
+  }
+
   std::uint64_t m_inline = 0;
   std::vector<std::uint64_t> m_more;
 };
@@ -148,7 +159,7 @@ class OpenContainers {
 ///     │       '[' ──────────────────► value ...
 ///     └─► scalar ──► after_value ──► ',' ──► key | value
 ///                        └──► '}' / ']' ──► after_value  (depth 0: done)
-template <bool Minify, bool Watch = false>
+template <bool Minify, bool Watch = false, bool AsIs = false>
 class Validator {
  public:
   Validator(std::string_view text, std::string* out, std::size_t max_depth, std::string_view key = {})
@@ -157,11 +168,7 @@ class Validator {
 
   JsonCheck run() {
     JsonCheck result;
-    // A text that ends in '}' or ']' (every line of compact JSON containers) cannot
-    // run out before that last byte is taken, and only a close takes it: scanning
-    // it, most checks for the end go away (each is one compare per token).
-    bool closed = m_end != m_begin && (m_end[-1] == '}' || m_end[-1] == ']');
-    const char* end = closed ? parse<true>() : parse<false>();
+    const char* end = parse_text();
     if (end == nullptr) {
       if constexpr (Minify) m_out->resize(m_out_size);
       result.status = m_too_deep ? JsonCheck::Status::too_deep : JsonCheck::Status::invalid;
@@ -183,7 +190,24 @@ class Validator {
     return result;
   }
 
+  /// With `AsIs` (an instance of its own, so that check_json's code stays as it
+  /// is): true when the text is valid, already compact and (Watch) has no member
+  /// `key`, what compact_lines() asks. It gives up at the first whitespace, and a
+  /// failure costs no message (the per-line path gives that).
+  bool passes_as_is() {
+    static_assert(AsIs && !Minify);
+    return parse_text() != nullptr && !m_has_key;
+  }
+
  private:
+  const char* parse_text() {
+    // A text that ends in '}' or ']' (every line of compact JSON containers) cannot
+    // run out before that last byte is taken, and only a close takes it: scanning
+    // it, most checks for the end go away (each is one compare per token).
+    bool closed = m_end != m_begin && (m_end[-1] == '}' || m_end[-1] == ']');
+    return closed ? parse<true>() : parse<false>();
+  }
+
   /// Past the one value of the text, or nullptr. `Closed`: the text's last byte is
   /// '}' or ']', so that inside a container p is before the end until a close.
   template <bool Closed>
@@ -318,6 +342,10 @@ class Validator {
 
   template <bool Closed>
   const char* skip_ws_run(const char* p) {
+    // passes_as_is(): the text is not compact, which is all it needs to know. The
+    // scan goes on at a byte that is not whitespace and fits no token, so the
+    // very next test fails (fail_unexpected), as at any other unexpected byte.
+    if constexpr (AsIs) return k_not_compact;
     if constexpr (Minify) flush(p);
     m_spaced = true;
     while ((Closed || p != m_end) && is_ws(*p)) ++p;
@@ -414,6 +442,7 @@ class Validator {
   // The failure paths, out of the scanners' way: each returns nullptr.
   [[gnu::cold]] const char* fail(const char* p, const std::string& what) {
     m_failed_at = p;
+    if constexpr (AsIs) return nullptr;
     m_why = "at byte " + std::to_string(p - m_begin) + ": " + what;
     return nullptr;
   }
@@ -423,6 +452,7 @@ class Validator {
   }
 
   [[gnu::cold]] const char* fail_unexpected(const char* p, const char* expected) {
+    if constexpr (AsIs) return fail(p, {});
     if (p == m_end) return fail(p, std::string("unexpected end of text, expected ") + expected);
     auto c = static_cast<unsigned char>(*p);
     std::string got;
@@ -464,6 +494,59 @@ JsonCheck check_json(std::string_view text, std::size_t max_depth, std::string_v
 
 JsonCheck minify_json(std::string_view text, std::string& out, std::size_t max_depth) {
   return Validator<true>(text, &out, max_depth).run();
+}
+
+CompactRun compact_lines(std::string_view block, std::size_t max_line, std::size_t max_depth, std::string_view key) {
+  const char* const begin = block.data();
+  const char* const end = begin + block.size();
+  const char* p = begin;
+  CompactRun run;
+  while (p != end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (nl == nullptr) break;
+    std::string_view line(p, static_cast<std::size_t>(nl - p));
+    if (line.empty() || line.size() > max_line) break;
+    // Anything the decoder would trim (whitespace, '\r', and every other byte up
+    // to ' ', none of which starts or ends a valid text) or a byte-order mark
+    // (0xEF: no JSON text starts with it otherwise) is for the per-line path.
+    auto first = static_cast<unsigned char>(line.front());
+    auto last = static_cast<unsigned char>(line.back());
+    if (first <= ' ' || last <= ' ' || first == 0xEF) break;
+    bool passes = key.empty() ? Validator<false, false, true>(line, nullptr, max_depth).passes_as_is()
+                              : Validator<false, true, true>(line, nullptr, max_depth, key).passes_as_is();
+    if (!passes) break;
+    ++run.lines;
+    p = nl + 1;
+  }
+  run.bytes = static_cast<std::size_t>(p - begin);
+  return run;
+}
+
+std::string strip_json_whitespace(std::string_view json) {
+  json = strip_bom(json);  // as the validator drops one
+  const char* p = json.data();
+  const char* const end = p + json.size();
+  std::string out(json.size(), '\0');
+  char* w = out.data();
+  // A plain byte loop: spaced text has a stop (quote, space) every few bytes, where
+  // a block scan per stop costs more than it saves.
+  while (p != end) {
+    char c = *p++;
+    if (c == '"') {
+      *w++ = c;
+      // To the closing quote: an escape's second byte is copied with it.
+      while (p != end) {
+        c = *p++;
+        *w++ = c;
+        if (c == '"') break;
+        if (c == '\\' && p != end) *w++ = *p++;
+      }
+    } else if (!is_ws(c)) {
+      *w++ = c;
+    }
+  }
+  out.resize(static_cast<std::size_t>(w - out.data()));
+  return out;
 }
 
 std::string pretty_json(std::string_view json, int indent) {

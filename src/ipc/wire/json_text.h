@@ -10,6 +10,8 @@
 ///   check_json(text)            valid? already compact?        -> JsonCheck
 ///   check_json(text, depth, k)  the same, and is there a top-level member k?
 ///   minify_json(text, out)      the same, and appends the compact text to `out`
+///   compact_lines(bytes, ...)   the leading run of lines that pass as they are
+///   strip_json_whitespace(json) compact form of text already validated
 ///   pretty_json(json)           re-indented, every value byte-exact
 ///   quote_json(s)               s as a JSON string literal (for ipcat's own messages)
 ///
@@ -59,6 +61,28 @@ JsonCheck check_json(std::string_view text, std::size_t max_depth, std::string_v
 /// whitespace to `out` (strings and numbers byte for byte). On failure `out` is
 /// left as it was.
 JsonCheck minify_json(std::string_view text, std::string& out, std::size_t max_depth = k_default_max_depth);
+
+/// A run of whole lines at the start of a buffer (compact_lines()).
+struct CompactRun {
+  std::size_t bytes = 0;  ///< its length, each line's '\n' included
+  std::size_t lines = 0;  ///< how many lines
+};
+
+/// Of `block` (whole lines of a stream of JSON lines, LineDecoder::whole_lines()), the
+/// longest prefix of whole lines ('\n'-terminated) that each pass through
+/// unchanged: exactly what LineDecoder::next() would return (no surrounding
+/// whitespace or '\r', not blank, at most `max_line` bytes), no byte-order mark,
+/// one valid JSON text (check_json() within `max_depth`) already compact, and,
+/// when `key` is not empty, without a top-level member named `key`. Such a run
+/// can be sent on in one copy; the line after it (if any) is for the per-line
+/// path, which gives its verdict, error or compact form as for any line.
+CompactRun compact_lines(std::string_view block, std::size_t max_line, std::size_t max_depth,
+                         std::string_view key = {});
+
+/// `json` (valid: check_json() accepted it) in compact form without checking it
+/// again: minify_json()'s output (a leading byte-order mark and whitespace
+/// outside strings dropped, nothing else), at the cost of one plain scan.
+std::string strip_json_whitespace(std::string_view json);
 
 /// `json` (valid) re-indented by `indent` spaces a level, as jq does; values byte-exact.
 std::string pretty_json(std::string_view json, int indent = 2);

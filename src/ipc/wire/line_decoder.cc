@@ -14,13 +14,17 @@ void LineDecoder::feed(std::string_view bytes) {
   // Compact before growing, so a long-lived connection's buffer stays small.
   if (m_pos > 0 && m_pos == m_buf.size()) {
     m_buf.clear();
-    m_scan = m_pos = 0;
+    m_scan = m_pos = m_lines_end = 0;
   } else if (m_pos > 4096 && m_pos * 2 > m_buf.size()) {
     m_buf.erase(0, m_pos);
     m_scan -= m_pos;
+    m_lines_end = m_lines_end > m_pos ? m_lines_end - m_pos : 0;
     m_pos = 0;
   }
+  std::size_t at = m_buf.size();
   m_buf.append(bytes);
+  if (const void* nl = ::memrchr(m_buf.data() + at, '\n', bytes.size()))
+    m_lines_end = static_cast<std::size_t>(static_cast<const char*>(nl) - m_buf.data()) + 1;
 }
 
 LineDecoder::Result LineDecoder::next() {

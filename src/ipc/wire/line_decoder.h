@@ -39,12 +39,28 @@ class LineDecoder {
 
   /// Bytes buffered but not yet returned as lines.
   std::size_t buffered() const noexcept { return m_buf.size() - m_pos; }
+  /// The whole lines among them ('\n' included), raw: untrimmed, blank lines
+  /// too; valid until the next feed()/next()/skip(), empty once framing is lost.
+  /// With skip(), a caller may take lines straight from the buffer
+  /// (json_text.h: compact_lines). Where the last '\n' is, feed() finds in what
+  /// it appends, so a long line that is still arriving is not searched again.
+  std::string_view whole_lines() const noexcept {
+    if (m_failed || m_lines_end <= m_pos) return {};
+    return std::string_view(m_buf).substr(m_pos, m_lines_end - m_pos);
+  }
+  /// Drops the first `n` bytes of whole_lines(): the lines next() would have
+  /// returned (or skipped, when blank).
+  void skip(std::size_t n) noexcept {
+    m_pos += n;
+    if (m_scan < m_pos) m_scan = m_pos;
+  }
   std::size_t max_line() const noexcept { return m_max_line; }
 
  private:
   std::string m_buf;
   std::size_t m_pos = 0;   // start of the unconsumed part of m_buf
   std::size_t m_scan = 0;  // where the search for '\n' resumes (all before it has none)
+  std::size_t m_lines_end = 0;  // just past the last '\n' in m_buf (0: none)
   std::size_t m_max_line;
   bool m_eof = false;
   bool m_failed = false;

@@ -4,13 +4,13 @@
 namespace ipc {
 
 void EchoHandler::handle(const RequestContext& context, std::string_view line, ReplyCallback done) {
-  // Already validated by the server; a line that is not compact yet is re-encoded.
+  // Already validated by the server (man/ipcat.1, PROTOCOL): a line that is not
+  // compact yet only has its whitespace removed, without a second validation.
   if (context.compact) {
     done(std::string(line), {});
     return;
   }
-  auto value = compact_form(line);
-  done(value ? std::move(*value) : std::string(line), {});
+  done(strip_json_whitespace(line), {});
 }
 
 }  // namespace ipc
