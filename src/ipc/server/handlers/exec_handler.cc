@@ -17,6 +17,7 @@
 #include "ipc/wire/line_decoder.h"
 #include "ipc/wire/json_text.h"
 #include "ipc/wire/json_value.h"
+#include "ipc/server/handlers/cancelled_jobs.h"
 #include "ipc/server/handlers/handler_report.h"
 
 namespace asio = boost::asio;
@@ -395,26 +396,14 @@ void ExecHandler::abort_all() {
 
 void ExecHandler::cancel(std::uint64_t connection) {
   // Queued ones never start; callbacks called after the loop (they may queue more).
-  std::vector<Job> dropped;
-  for (auto it = m_queue.begin(); it != m_queue.end();) {
-    if (it->connection == connection) {
-      dropped.push_back(std::move(*it));
-      it = m_queue.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  std::vector<Job> dropped = take_jobs_of(m_queue, connection);
   for (auto& r : m_runs) {
     if (r.connection != connection) continue;
     asio::dispatch(r.executor, [w = r.run] {
       if (auto run = w.lock()) run->cancel();
     });
   }
-  for (auto& job : dropped) {
-    Outcome outcome;
-    outcome.cancelled = true;
-    job.done(std::nullopt, std::move(outcome));
-  }
+  answer_cancelled(dropped);
 }
 
 }  // namespace ipc

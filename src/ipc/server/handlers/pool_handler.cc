@@ -16,6 +16,7 @@
 #include "ipc/wire/line_decoder.h"
 #include "ipc/wire/json_text.h"
 #include "ipc/wire/json_value.h"
+#include "ipc/server/handlers/cancelled_jobs.h"
 #include "ipc/server/handlers/handler_report.h"
 
 namespace asio = boost::asio;
@@ -538,21 +539,9 @@ void PoolHandler::abort_all() {
 namespace ipc {
 
 void PoolHandler::cancel(std::uint64_t connection) {
-  std::vector<Job> dropped;
-  for (auto it = m_queue.begin(); it != m_queue.end();) {
-    if (it->connection == connection) {
-      dropped.push_back(std::move(*it));
-      it = m_queue.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  std::vector<Job> dropped = take_jobs_of(m_queue, connection);
   for (auto& w : m_workers) w->cancel(connection);
-  for (auto& job : dropped) {
-    Outcome outcome;
-    outcome.cancelled = true;
-    job.done(std::nullopt, std::move(outcome));
-  }
+  answer_cancelled(dropped);
 }
 
 }  // namespace ipc
