@@ -176,11 +176,7 @@ eof
 # --- mpv itself, where installed ----------------------------------------------------
 
 @test "mpv: an observe_property subscription prints the changes" {
-  command -v mpv >/dev/null || skip "mpv is not installed (scripts/deps installs it)"
-  mpv --idle=yes --no-video --no-audio --no-config --really-quiet --input-ipc-server="$dir/mpv.sock" \
-    </dev/null >/dev/null 2>"$dir/mpv.err" 3>&- &
-  track_pid "$!"
-  wait_for "mpv" 20 socket_accepts "$dir/mpv.sock"
+  spawn_mpv "$dir/mpv.sock"
   "$IPCAT" request "$dir/mpv.sock" '{"command":["set_property","volume",10]}' >/dev/null
   timeout 30 "$IPCAT" connect -n 5 "$dir/mpv.sock" '{"command":["observe_property",1,"volume"]}' \
     </dev/null >"$dir/events" 2>"$dir/events.err" &

@@ -649,17 +649,8 @@ json_server() {
 
 # --- mpv itself, where installed (scripts/deps installs it) ------------------------
 
-# mpv_server SOCK: mpv with no video, audio or config, idle, serving SOCK.
-mpv_server() {
-  command -v mpv >/dev/null || skip "mpv is not installed (scripts/deps installs it)"
-  mpv --idle=yes --no-video --no-audio --no-config --really-quiet --input-ipc-server="$1" \
-    </dev/null >/dev/null 2>"$dir/mpv.err" 3>&- &
-  track_pid "$!"
-  wait_for "mpv on $1" 20 socket_accepts "$1"
-}
-
 @test "mpv: a property read exits 0; with --match request_id its events are never the reply" {
-  mpv_server "$dir/mpvsocket"
+  spawn_mpv "$dir/mpvsocket"
   cd "$dir"
   run --separate-stderr request mpvsocket '{"command":["get_property","mpv-version"]}'
   assert_success

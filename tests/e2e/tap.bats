@@ -300,11 +300,7 @@ in_place_under() {
 }
 
 @test "--in-place in front of mpv, --match request_id: replies pair by request_id, its property-change events are pushes" {
-  command -v mpv >/dev/null || skip "mpv is not installed (scripts/deps installs it)"
-  mpv --idle=yes --no-video --no-audio --no-config --really-quiet --input-ipc-server="$d" \
-    </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/mpv.err" 3>&- &
-  track_pid $!
-  wait_for "mpv" 20 socket_accepts "$d"
+  spawn_mpv "$d"
   "$IPCAT" request --match request_id "$d" '{"command":["set_property","volume",10],"request_id":9}' >/dev/null
   start_tap --in-place --match request_id "$d"
   # A subscriber through the tap: the ack, the current value, then one line per change.

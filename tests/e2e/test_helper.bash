@@ -54,6 +54,30 @@ spawn_server() {
   }
 }
 
+# spawn_mpv SOCK: an idle mpv (no video, audio or config) serving its JSON IPC on SOCK,
+# tracked; skips the test where mpv is not installed (scripts/deps installs it). mpv
+# starts slowly on a loaded machine (CI runs the sanitizer builds and fuzzers beside
+# these suites): up to 60 s, and a fast failure, with its stderr, if it exits.
+spawn_mpv() {
+  command -v mpv >/dev/null || skip "mpv is not installed (scripts/deps installs it)"
+  local sock=$1 err="$BATS_TEST_TMPDIR/mpv.err"
+  mpv --idle=yes --no-video --no-audio --no-config --really-quiet --input-ipc-server="$sock" \
+    </dev/null >/dev/null 2>"$err" 3>&- &
+  local pid=$!
+  track_pid "$pid"
+  wait_for "mpv on $sock" 60 mpv_settled "$pid" "$sock"
+  socket_accepts "$sock" || {
+    echo "mpv (pid $pid) exited before $sock accepted; its stderr:" >&2
+    cat "$err" >&2
+    return 1
+  }
+}
+
+# mpv_settled PID SOCK: SOCK accepts, or PID is gone (no use waiting longer).
+mpv_settled() {
+  socket_accepts "$2" || process_gone "$1"
+}
+
 # stop_pid PID: SIGTERM, up to 15 s to exit, then SIGKILL; reaps it and returns its status.
 stop_pid() {
   kill -TERM "$1" 2>/dev/null || true
