@@ -593,12 +593,19 @@ json_server() {
 @test "a blocked stdout is inside --timeout: 75, not as long as the reader sleeps" {
   spawn_server "$sock" --echo
   head -c 300000 /dev/zero | tr '\0' x >"$dir/big"
-  SECONDS=0
-  run bash -c '"$1" request --timeout 1 "$2" data=@"$3" 2>/dev/null | sleep 4; echo "${PIPESTATUS[0]}"' bash "$IPCAT" "$sock" "$dir/big"
-  assert_output 75
+  # stdout is a pipe whose reader never reads (sleep 30): ipcat must give up at its
+  # --timeout, and not wait for the reader. Prints "STATUS SECONDS".
+  run bash -c 'exec 3> >(exec sleep 30); r=$!; s=$SECONDS
+    "$1" request --timeout 1 "$2" data=@"$3" >&3 2>/dev/null; echo "$? $((SECONDS - s))"; kill "$r"' \
+    bash "$IPCAT" "$sock" "$dir/big"
+  [[ $output =~ ^75\ [0-9]+$ ]] || fail "want 75 and a duration, got: $output"
+  ((${output#* } < 10)) || fail "request waited ${output#* } s for a reader that never reads"
   # And in stdin mode: no progress for --timeout.
-  run bash -c 'echo "{\"d\":\"$(cat "$3")\"}" | "$1" request --timeout 1 "$2" 2>/dev/null | sleep 4; echo "${PIPESTATUS[1]}"' bash "$IPCAT" "$sock" "$dir/big"
-  assert_output 75
+  run bash -c 'exec 3> >(exec sleep 30); r=$!; s=$SECONDS
+    echo "{\"d\":\"$(cat "$3")\"}" | "$1" request --timeout 1 "$2" >&3 2>/dev/null; echo "$? $((SECONDS - s))"; kill "$r"' \
+    bash "$IPCAT" "$sock" "$dir/big"
+  [[ $output =~ ^75\ [0-9]+$ ]] || fail "want 75 and a duration, got: $output"
+  ((${output#* } < 10)) || fail "request waited ${output#* } s for a reader that never reads"
 }
 
 # --- byte-exact (man/ipcat.1, PROTOCOL) -----------------------------------------------
