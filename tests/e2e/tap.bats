@@ -189,6 +189,27 @@ at_least() {
   assert_equal "$(count_events '.dir == "reply" and .msg.last')" 1
 }
 
+@test "what the tap finds in one read is all forwarded: a request and the end of the stream; bytes after an urgent byte" {
+  spawn_server "$d" --echo
+  start_tap "$t" "$d"
+  run timeout 20 python3 "$HANDLERS/tap-burst-client.py" "$t" "$TAP_PID" eof
+  assert_success
+  assert_output '{"id":2}'
+  run timeout 20 python3 "$HANDLERS/tap-burst-client.py" "$t" "$TAP_PID" oob
+  local replies=5
+  if ((status == 77)); then
+    replies=2  # no MSG_OOB on this kernel's Unix sockets
+  else
+    assert_success
+    assert_equal "${#lines[@]}" 2
+    assert_equal "${lines[0]}" '{"id":3}'
+    assert_equal "${lines[1]}" '{"id":4}'
+  fi
+  stop_tap
+  assert_equal "$TAP_STATUS" 0
+  assert_equal "$(count_events '.dir == "reply"')" "$replies"
+}
+
 @test "100 concurrent clients through the tap are all answered correctly; the summary counts 100" {
   spawn_server "$d" --echo
   start_tap "$t" "$d"

@@ -17,7 +17,9 @@
 /// costs per hop one read, one write, and the read that answers EAGAIN before the op
 /// is queued (Asio reads first; strace -c under scripts/bench tap_c8). Waiting for
 /// readability instead (async_wait, as serve does) costs an epoll_ctl re-arm in its
-/// place: no fewer calls.
+/// place: no fewer calls. Nor may a short read count as an empty socket, to skip that
+/// EAGAIN: bytes and the peer's EOF (or an urgent byte and what follows it) that come
+/// in one burst are one epoll edge, and the EOF, or the rest, would wait for the next.
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
