@@ -916,6 +916,8 @@ threads_of() {
 
 # threads_said: the thread count the server's "listening" line gives.
 threads_said() {
+  # The socket accepts a moment before the line is written (listen(2) comes first).
+  wait_for "the listening line" 10 grep -q ' listening ' "$SERVER_ERR"
   sed -n 's/.* listening .*threads=\([0-9]*\).*/\1/p' "$SERVER_ERR"
 }
 
