@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -217,14 +218,29 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     return encode(j);
   }
 
+  /// Waits for stderr to be readable and reads it here, not in Asio's reactor: a
+  /// read the reactor has done but whose handler has not yet run would hide the
+  /// worker's last words from drain_stderr() (its exit can be handled first).
   void read_stderr() {
     auto self = shared_from_this();
     int gen = m_generation;
-    m_err.async_read_some(asio::buffer(m_err_buf), [self, gen](const boost::system::error_code& ec, std::size_t n) {
-      if (gen != self->m_generation || ec) return;  // EOF: the worker is going; its exit says the rest
-      self->take_stderr(n);
-      self->read_stderr();
+    m_err.async_wait(asio::posix::descriptor_base::wait_read, [self, gen](const boost::system::error_code& ec) {
+      if (gen != self->m_generation || ec) return;
+      if (self->read_available_stderr()) self->read_stderr();  // else EOF: the worker is going; its exit says the rest
     });
+  }
+
+  /// Reads what is in the stderr pipe now. False at EOF (or an error).
+  bool read_available_stderr() {
+    for (;;) {
+      ssize_t k = ::read(m_err.native_handle(), m_err_buf.data(), m_err_buf.size());
+      if (k > 0) {
+        take_stderr(static_cast<std::size_t>(k));
+        continue;
+      }
+      if (k < 0 && errno == EINTR) continue;
+      return k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
   }
 
   /// Keeps the tail of what the worker wrote on stderr and logs it line by line.
@@ -253,11 +269,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
   /// (a traceback) belong in the reply of the request it failed.
   void drain_stderr() {
     if (!m_err.is_open()) return;
-    for (;;) {
-      ssize_t k = ::read(m_err.native_handle(), m_err_buf.data(), m_err_buf.size());
-      if (k <= 0) break;  // EOF, or nothing more now (something else holds the pipe)
-      take_stderr(static_cast<std::size_t>(k));
-    }
+    read_available_stderr();  // up to EOF, or what there is now (something else may hold the pipe)
     if (!m_err_line.empty()) log_stderr_line();
   }
 
