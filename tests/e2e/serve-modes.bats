@@ -97,6 +97,17 @@ start_server() {
   grep -q worker_exited "$log"
 }
 
+@test "pool: a worker that exits after each answer loses no request (one sent as it exits goes to its successor)" {
+  start_server "$sock" -v --mode pool --workers 1 -- "$handlers/pool-exits-after-answer"
+  # Pipelined: each request is handed to the worker as soon as it has answered the
+  # last, before the server has seen it exit; unread (or refused with EPIPE), the
+  # request is put back for its successor.
+  run timeout 30 "$IPCAT" request "$sock" < <(seq 1 10)
+  assert_success
+  assert_output "$(seq 1 10)"
+  ! grep -q "outcome=HandlerFailed" "$log"
+}
+
 @test "pool: a worker printing garbage gets BadHandlerOutput and is replaced" {
   start_server "$sock" --mode pool --workers 1 -- "$handlers/pool-garbage-on-bad"
   run timeout 30 "$IPCAT" request "$sock" <<<$'1\n"bad"\n3'

@@ -1,6 +1,7 @@
 #include "ipc/server/handlers/pool_handler.h"
 
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <array>
@@ -53,6 +54,8 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     m_decoder = LineDecoder(o.max_output);
     m_dying = false;
     m_writing = false;
+    m_unsent = false;
+    m_answered = false;
     m_retire = false;
     m_answer.reset();
     m_stderr.clear();
@@ -94,17 +97,31 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
 
   void assign(Job job) {
     m_job = std::move(job);
-    auto self = shared_from_this();
     int gen = m_generation;
+    arm_timeout(gen);
+    // Written at once where the pipe has room (a request under 64 KiB, the usual
+    // case), so that a worker gone before it took any of it is known here.
+    const std::string& input = *m_job->input;
+    ssize_t k = ::write(m_in.native_handle(), input.data(), input.size());
+    if (k == static_cast<ssize_t>(input.size())) return;
+    if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      // EPIPE: it closed its stdin (it exited); on_exit() puts the request back.
+      m_unsent = true;
+      kill();
+      return;
+    }
+    const std::size_t sent = k > 0 ? static_cast<std::size_t>(k) : 0;
+    auto self = shared_from_this();
     // The write holds its own reference to the bytes: the job may end (timeout,
     // early or bad reply) while they are still being written.
     m_writing = true;
-    asio::async_write(m_in, asio::buffer(*m_job->input),
-                      [self, gen, input = m_job->input](const boost::system::error_code& ec, std::size_t) {
+    asio::async_write(m_in, asio::buffer(input.data() + sent, input.size() - sent),
+                      [self, gen, sent, input = m_job->input](const boost::system::error_code& ec, std::size_t n) {
                         if (gen != self->m_generation) return;
                         self->m_writing = false;
                         // A write error means the worker is dying: its exit is handled by on_exit.
                         if (ec) {
+                          self->m_unsent = sent + n == 0;  // it closed its stdin before any of it
                           self->kill();
                           return;
                         }
@@ -113,7 +130,6 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
                           self->became_free();
                         }
                       });
-    arm_timeout(gen);
   }
 
   /// The client of the request in flight has gone: stop the worker (it is restarted).
@@ -273,39 +289,65 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     if (!m_err_line.empty()) log_stderr_line();
   }
 
+  /// Bytes written to the worker's stdin that it has not read (FIONREAD works on
+  /// either end of a pipe).
+  std::size_t unread_input() {
+    int n = 0;
+    if (!m_in.is_open() || ::ioctl(m_in.native_handle(), FIONREAD, &n) != 0 || n < 0) return 0;
+    return static_cast<std::size_t>(n);
+  }
+
   void kill() {
     m_dying = true;
     if (m_child) m_child->signal(SIGKILL);
   }
 
+  /// Waits for stdout to be readable and reads it here, not in Asio's reactor (as
+  /// read_stderr): on_exit() can then read the answer a worker wrote just before
+  /// it exited, whichever of the two the event loop hears of first.
   void read_loop() {
     auto self = shared_from_this();
     int gen = m_generation;
-    m_out.async_read_some(asio::buffer(m_buf), [self, gen](const boost::system::error_code& ec, std::size_t n) {
+    m_out.async_wait(asio::posix::descriptor_base::wait_read, [self, gen](const boost::system::error_code& ec) {
+      if (gen != self->m_generation || ec) return;
+      const Drained d = self->read_available_stdout();
+      if (d == Drained::killed) return;
+      self->deliver_answer();
       if (gen != self->m_generation) return;
-      if (ec) {
+      if (d == Drained::eof) {
         // stdout closed: the worker is useless now even if it lives on.
         self->kill();
         return;
       }
-      if (!self->take(n)) return;
-      // An answer is held back until everything the worker has written so far is
-      // read: a second line in the same breath (a banner, a stray line) must fail
-      // this request and this worker, never reach the next request.
-      while (self->m_answer) {
-        ssize_t k = ::read(self->m_out.native_handle(), self->m_buf.data(), self->m_buf.size());
-        if (k <= 0) break;  // nothing more now (EAGAIN), or EOF: the next read sees it
-        if (!self->take(static_cast<std::size_t>(k))) return;
-      }
-      if (self->m_answer) {
-        Reply reply = std::move(*self->m_answer);
-        self->m_answer.reset();
-        self->m_failures = 0;  // it answered: healthy
-        self->finish_job(std::move(reply), self->outcome_now());
-        if (gen != self->m_generation) return;
-      }
       self->read_loop();
     });
+  }
+
+  enum class Drained { more, eof, killed };
+  /// Reads all the worker's stdout holds now. An answer is held back until then: a
+  /// second line in the same breath (a banner, a stray line) must fail this request
+  /// and this worker, never reach the next request. `killed`: it is being killed
+  /// for what it wrote. What is read is bounded (--max-output, then one line).
+  Drained read_available_stdout() {
+    for (;;) {
+      ssize_t k = ::read(m_out.native_handle(), m_buf.data(), m_buf.size());
+      if (k > 0) {
+        if (!take(static_cast<std::size_t>(k))) return Drained::killed;
+        continue;
+      }
+      if (k < 0 && errno == EINTR) continue;
+      return k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Drained::more : Drained::eof;
+    }
+  }
+
+  /// Answers the request in flight with the reply read, if there is one.
+  void deliver_answer() {
+    if (!m_answer) return;
+    Reply reply = std::move(*m_answer);
+    m_answer.reset();
+    m_failures = 0;  // it answered: healthy
+    m_answered = true;
+    finish_job(std::move(reply), outcome_now());
   }
 
   /// Feeds `n` bytes of m_buf to the decoder and takes the lines. False once the
@@ -403,6 +445,22 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
   void on_exit(const std::string& how, const std::optional<ExitStatus>& status) {
     ++m_generation;  // ignore whatever the old child's operations still report
     m_timer.cancel();
+    // An answer written just before the exit (a worker that ends after each request,
+    // or after N) is the request's answer, not a failure.
+    if (m_job && m_out.is_open() && read_available_stdout() != Drained::killed && m_answer) {
+      Reply reply = std::move(*m_answer);
+      m_answer.reset();
+      m_answered = true;
+      finish_job(std::move(reply), outcome_now(), false);
+    }
+    if (m_job && (m_unsent || (!m_writing && unread_input() == m_job->input->size()))) {
+      // It exited before reading any of the request: a worker that ends after each
+      // request (or after N) is given the next one in the moment before its exit is
+      // seen. Nothing of it was done: it goes back to the head of the queue.
+      m_pool.m_log.info("request_requeued", {pool_field(), {"worker", m_index}, {"connection", m_job->connection}});
+      m_pool.m_queue.push_front(std::move(*m_job));
+      m_job.reset();
+    }
     drain_stderr();
     Outcome outcome = failure_outcome();
     boost::system::error_code ec;
@@ -413,6 +471,10 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     m_dying = false;
     m_writing = false;
     m_answer.reset();
+    // Status 0 after answering, with nothing failed: a worker recycling itself
+    // (after each request, or after N). Its successor starts at once: that is no
+    // failure to back off from, and each restart is paid for by an answer.
+    const bool recycled = !m_job && m_answered && status && status->signal == 0 && status->code == 0;
     if (m_job) {
       // As in request mode: the status (or signal) and the last lines of stderr.
       Json j = error_object("HandlerFailed", "worker " + how + " while handling the request");
@@ -424,6 +486,12 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
       finish_job(failure(std::move(j)), std::move(outcome), false);
     }
     if (m_stopped || m_pool.m_aborting) return;
+    if (recycled) {
+      m_pool.m_log.debug("worker_recycled", {pool_field(), {"worker", m_index}});
+      spawn(false);
+      m_pool.dispatch();
+      return;
+    }
     bool quick = std::chrono::steady_clock::now() - m_started < k_healthy_after;
     m_failures = quick ? m_failures + 1 : 0;
     const auto& o = m_pool.m_options;
@@ -463,6 +531,8 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
   int m_failures = 0;
   bool m_dying = false;
   bool m_writing = false;  // a request is being written to stdin
+  bool m_unsent = false;   // its stdin was closed before any of the request was written
+  bool m_answered = false; // this process has answered a request
   bool m_retire = false;   // SIGHUP: replace once free
   bool m_stopped = false;
 };
