@@ -56,6 +56,8 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     m_writing = false;
     m_unsent = false;
     m_answered = false;
+    m_out_reading = false;
+    m_exit.reset();
     m_retire = false;
     m_answer.reset();
     m_stderr.clear();
@@ -91,7 +93,7 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     int gen = m_generation;
     m_child->async_wait([self, gen](ExitStatus status) {
       if (gen != self->m_generation) return;
-      self->on_exit(status.describe(), status);
+      self->exited(status.describe(), status);
     });
   }
 
@@ -302,25 +304,56 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     if (m_child) m_child->signal(SIGKILL);
   }
 
-  /// Waits for stdout to be readable and reads it here, not in Asio's reactor (as
-  /// read_stderr): on_exit() can then read the answer a worker wrote just before
-  /// it exited, whichever of the two the event loop hears of first.
+  /// Reads the worker's stdout. Asio reads in its reactor, so an exit heard of while
+  /// a read is pending is held until that read's handler has run (exited()): the
+  /// answer a worker wrote just before it exited may be in the reactor's hands.
   void read_loop() {
     auto self = shared_from_this();
     int gen = m_generation;
-    m_out.async_wait(asio::posix::descriptor_base::wait_read, [self, gen](const boost::system::error_code& ec) {
-      if (gen != self->m_generation || ec) return;
-      const Drained d = self->read_available_stdout();
+    m_out_reading = true;
+    m_out.async_read_some(asio::buffer(m_buf), [self, gen](const boost::system::error_code& ec, std::size_t n) {
+      if (gen != self->m_generation) return;
+      self->m_out_reading = false;
+      if (self->m_exit) {
+        // It has exited: what this read brought first (unless the read was only
+        // cancelled), then the exit, which reads the rest of the pipe.
+        if (!ec) self->take(n);
+        self->finish_exit();
+        return;
+      }
+      if (ec) {
+        // stdout closed: the worker is useless now even if it lives on.
+        self->kill();
+        return;
+      }
+      if (!self->take(n)) return;
+      const Drained d = self->m_answer ? self->read_available_stdout() : Drained::more;
       if (d == Drained::killed) return;
       self->deliver_answer();
       if (gen != self->m_generation) return;
       if (d == Drained::eof) {
-        // stdout closed: the worker is useless now even if it lives on.
         self->kill();
         return;
       }
       self->read_loop();
     });
+  }
+
+  /// The child has exited: handled now, or once the pending stdout read is back.
+  void exited(const std::string& how, const std::optional<ExitStatus>& status) {
+    if (!m_out_reading) {
+      on_exit(how, status);
+      return;
+    }
+    m_exit = PendingExit{how, status};
+    boost::system::error_code ec;
+    m_out.cancel(ec);  // its handler runs at once, with what the reactor read or with none
+  }
+
+  void finish_exit() {
+    PendingExit e = std::move(*m_exit);
+    m_exit.reset();
+    on_exit(e.how, e.status);
   }
 
   enum class Drained { more, eof, killed };
@@ -533,6 +566,12 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
   bool m_writing = false;  // a request is being written to stdin
   bool m_unsent = false;   // its stdin was closed before any of the request was written
   bool m_answered = false; // this process has answered a request
+  bool m_out_reading = false;  // a read of its stdout is pending
+  struct PendingExit {
+    std::string how;
+    std::optional<ExitStatus> status;
+  };
+  std::optional<PendingExit> m_exit;  // its exit, held for the pending stdout read
   bool m_retire = false;   // SIGHUP: replace once free
   bool m_stopped = false;
 };
