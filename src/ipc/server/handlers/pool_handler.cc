@@ -374,13 +374,13 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
   }
 
   /// Answers the request in flight with the reply read, if there is one.
-  void deliver_answer() {
+  void deliver_answer(bool dispatch_next = true) {
     if (!m_answer) return;
     Reply reply = std::move(*m_answer);
     m_answer.reset();
     m_failures = 0;  // it answered: healthy
     m_answered = true;
-    finish_job(std::move(reply), outcome_now());
+    finish_job(std::move(reply), outcome_now(), dispatch_next);
   }
 
   /// Feeds `n` bytes of m_buf to the decoder and takes the lines. False once the
@@ -479,13 +479,8 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     ++m_generation;  // ignore whatever the old child's operations still report
     m_timer.cancel();
     // An answer written just before the exit (a worker that ends after each request,
-    // or after N) is the request's answer, not a failure.
-    if (m_job && m_out.is_open() && read_available_stdout() != Drained::killed && m_answer) {
-      Reply reply = std::move(*m_answer);
-      m_answer.reset();
-      m_answered = true;
-      finish_job(std::move(reply), outcome_now(), false);
-    }
+    // or after N) is the request's answer, not a failure. (No next job for it: it is gone.)
+    if (m_job && m_out.is_open() && read_available_stdout() != Drained::killed) deliver_answer(false);
     if (m_job && (m_unsent || (!m_writing && unread_input() == m_job->input->size()))) {
       // It exited before reading any of the request: a worker that ends after each
       // request (or after N) is given the next one in the moment before its exit is
