@@ -250,14 +250,25 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
 
   /// Reads what is in the stderr pipe now. False at EOF (or an error).
   bool read_available_stderr() {
+    return read_now(m_err, m_err_buf, [this](std::size_t n) {
+             take_stderr(n);
+             return true;
+           }) == Drained::more;
+  }
+
+  enum class Drained { more, eof, killed };
+  /// Reads `d` into `buf` until it would block (more) or ends (eof, or an error),
+  /// giving each chunk's size to `take`; `killed` as soon as `take` says false.
+  template <class Buffer, class Take>
+  static Drained read_now(asio::posix::stream_descriptor& d, Buffer& buf, Take take) {
     for (;;) {
-      ssize_t k = ::read(m_err.native_handle(), m_err_buf.data(), m_err_buf.size());
+      ssize_t k = ::read(d.native_handle(), buf.data(), buf.size());
       if (k > 0) {
-        take_stderr(static_cast<std::size_t>(k));
+        if (!take(static_cast<std::size_t>(k))) return Drained::killed;
         continue;
       }
       if (k < 0 && errno == EINTR) continue;
-      return k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+      return k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Drained::more : Drained::eof;
     }
   }
 
@@ -356,21 +367,12 @@ class PoolHandler::Worker : public std::enable_shared_from_this<Worker> {
     on_exit(e.how, e.status);
   }
 
-  enum class Drained { more, eof, killed };
   /// Reads all the worker's stdout holds now. An answer is held back until then: a
   /// second line in the same breath (a banner, a stray line) must fail this request
   /// and this worker, never reach the next request. `killed`: it is being killed
   /// for what it wrote. What is read is bounded (--max-output, then one line).
   Drained read_available_stdout() {
-    for (;;) {
-      ssize_t k = ::read(m_out.native_handle(), m_buf.data(), m_buf.size());
-      if (k > 0) {
-        if (!take(static_cast<std::size_t>(k))) return Drained::killed;
-        continue;
-      }
-      if (k < 0 && errno == EINTR) continue;
-      return k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Drained::more : Drained::eof;
-    }
+    return read_now(m_out, m_buf, [this](std::size_t n) { return take(n); });
   }
 
   /// Answers the request in flight with the reply read, if there is one.
